@@ -1,0 +1,42 @@
+# maas: `make run` starts everything on the embedded default; `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+MAAS_DATA_DIR ?= $(CURDIR)/var
+export MAAS_DATA_DIR
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint format migrate clean
+
+# Re-installs only when the dependency files change, so every target can depend on it cheaply.
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || { command -v $(PYTHON) >/dev/null && $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV); }
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput -v 0
+
+run: migrate
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(PY) manage.py demo_tenant --port $(PORT)
+	MAAS_PORT=$(PORT) exec $(VENV)/bin/honcho start -f Procfile
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var

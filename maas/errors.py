@@ -1,0 +1,294 @@
+"""Every error the API answers, in one shape (API.md "Errors").
+
+`{"error": {"type", "code", "message", "param", "request_id"}}` for every non-2xx answer, whether
+it comes from our code, from DRF (validation, parsing, 405), from Django (unknown routes, bodies too
+large) or from a bug (500, logged with its traceback, never shown to the client).
+"""
+
+import logging
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+from maas.logging import current_request_id
+
+log = logging.getLogger("maas.errors")
+
+
+class ErrorType(StrEnum):
+    INVALID_REQUEST = "invalid_request_error"  # 400, 405, 406, 413, 415
+    AUTHENTICATION = "authentication_error"  # 401
+    PERMISSION = "permission_error"  # 403
+    NOT_FOUND = "not_found_error"  # 404
+    CONFLICT = "conflict_error"  # 409
+    SPEND_LIMIT = "spend_limit_error"  # 402
+    RATE_LIMIT = "rate_limit_error"  # 429
+    API = "api_error"  # 5xx
+
+
+class ApiError(drf.APIException):
+    """An error our code raises on purpose; the handler renders it in the contract's shape."""
+
+    status_code = 400
+    error_type = ErrorType.INVALID_REQUEST
+    default_code = "invalid_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(detail=message, code=code or self.default_code)
+        self.message = message
+        self.code = code or self.default_code
+        self.param = param
+        self.headers = headers or {}
+
+
+class InvalidRequest(ApiError):
+    pass
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413
+    default_code = "request_too_large"
+
+
+class AuthenticationError(ApiError):
+    status_code = 401
+    error_type = ErrorType.AUTHENTICATION
+    default_code = "invalid_api_key"
+
+
+class Forbidden(ApiError):
+    status_code = 403
+    error_type = ErrorType.PERMISSION
+    default_code = "insufficient_scope"
+
+
+class NotFound(ApiError):
+    status_code = 404
+    error_type = ErrorType.NOT_FOUND
+    default_code = "resource_missing"
+
+
+class Conflict(ApiError):
+    status_code = 409
+    error_type = ErrorType.CONFLICT
+    default_code = "conflict"
+
+
+class SpendLimitReached(ApiError):
+    status_code = 402
+    error_type = ErrorType.SPEND_LIMIT
+    default_code = "spend_limit_reached"
+
+
+class RateLimited(ApiError):
+    status_code = 429
+    error_type = ErrorType.RATE_LIMIT
+    default_code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None, **kwargs):
+        super().__init__(message, code=code, **kwargs)
+        self.headers["Retry-After"] = str(max(1, int(retry_after)))
+
+
+def error_body(
+    error_type: str, code: str, message: str, param: str | None = None
+) -> dict[str, dict[str, Any]]:
+    return {
+        "error": {
+            "type": str(error_type),
+            "code": code,
+            "message": message,
+            "param": param,
+            "request_id": current_request_id(),
+        }
+    }
+
+
+def error_http_response(
+    status: int, error_type: str, code: str, message: str, param: str | None = None
+) -> HttpResponse:
+    """The error shape for code outside DRF views (middleware, Django's error handlers)."""
+    body = orjson.dumps(error_body(error_type, code, message, param))
+    return HttpResponse(body, status=status, content_type="application/json")
+
+
+# --- DRF validation errors: the first problem, with the path of the field that has it ----------
+
+_VALIDATION_CODES = {"required": "parameter_missing", "unknown": "parameter_unknown"}
+
+
+def _first_error(detail: Any, path: str = "") -> tuple[str | None, drf.ErrorDetail | str]:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if key in ("non_field_errors", "__all__"):
+                sub = path
+            elif isinstance(key, int):  # ListField errors are keyed by index
+                sub = f"{path}[{key}]"
+            elif path:
+                sub = f"{path}.{key}"
+            else:
+                sub = str(key)
+            if value:
+                return _first_error(value, sub)
+    if isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if isinstance(value, dict | list):
+                if value:
+                    return _first_error(value, f"{path}[{index}]")
+            else:
+                return path or None, value
+    return path or None, detail
+
+
+def _validation_error(exc: drf.ValidationError) -> tuple[str, str, str | None]:
+    param, detail = _first_error(exc.detail)
+    drf_code = getattr(detail, "code", None) or "invalid"
+    code = _VALIDATION_CODES.get(drf_code, "parameter_invalid")
+    message = str(detail)
+    if param:
+        message = f"{param}: {message}"
+    return code, message, param
+
+
+# --- the handler -------------------------------------------------------------------------------
+
+
+def _describe(exc: Exception, request: HttpRequest | None) -> tuple[int, str, str, str, str | None]:
+    """(status, type, code, message, param) for any exception."""
+    if isinstance(exc, ApiError):
+        return exc.status_code, exc.error_type, exc.code, exc.message, exc.param
+    if isinstance(exc, drf.ValidationError):
+        code, message, param = _validation_error(exc)
+        return 400, ErrorType.INVALID_REQUEST, code, message, param
+    if isinstance(exc, drf.ParseError):
+        message = f"The request body could not be parsed ({exc.detail}). Send valid JSON."
+        return 400, ErrorType.INVALID_REQUEST, "invalid_body", message, None
+    if isinstance(exc, drf.NotAuthenticated):
+        message = "No API key provided. Send it as 'Authorization: Bearer mk_...'."
+        return 401, ErrorType.AUTHENTICATION, "missing_api_key", message, None
+    if isinstance(exc, drf.AuthenticationFailed):
+        return 401, ErrorType.AUTHENTICATION, "invalid_api_key", str(exc.detail), None
+    if isinstance(exc, drf.PermissionDenied | DjangoPermissionDenied):
+        return 403, ErrorType.PERMISSION, "permission_denied", "You may not do this.", None
+    if isinstance(exc, drf.NotFound | Http404):
+        path = request.path if request is not None else ""
+        return 404, ErrorType.NOT_FOUND, "resource_missing", f"Nothing found at {path}.", None
+    if isinstance(exc, drf.MethodNotAllowed):
+        method = request.method if request is not None else ""
+        return (
+            405,
+            ErrorType.INVALID_REQUEST,
+            "method_not_allowed",
+            _method_message(method, request),
+            None,
+        )
+    if isinstance(exc, drf.UnsupportedMediaType):
+        message = (
+            f"{exc.detail} Send 'Content-Type: application/json' (multipart/form-data for uploads)."
+        )
+        return 415, ErrorType.INVALID_REQUEST, "unsupported_media_type", message, None
+    if isinstance(exc, drf.NotAcceptable):
+        message = "This endpoint answers application/json; fix the Accept header."
+        return 406, ErrorType.INVALID_REQUEST, "not_acceptable", message, None
+    if isinstance(exc, drf.Throttled):
+        return 429, ErrorType.RATE_LIMIT, "rate_limited", str(exc.detail), None
+    if isinstance(exc, RequestDataTooBig):
+        message = "The request body is too large. Send fewer rows per request."
+        return 413, ErrorType.INVALID_REQUEST, "request_too_large", message, None
+    if isinstance(exc, DjangoValidationError):
+        return 400, ErrorType.INVALID_REQUEST, "parameter_invalid", "; ".join(exc.messages), None
+    if isinstance(exc, SuspiciousOperation):
+        return 400, ErrorType.INVALID_REQUEST, "bad_request", "The request was malformed.", None
+    if isinstance(exc, drf.APIException):
+        return exc.status_code, _type_for_status(exc.status_code), "error", str(exc.detail), None
+    return 500, ErrorType.API, "internal_error", _internal_message(), None
+
+
+def _method_message(method: str, request: HttpRequest | None) -> str:
+    return f"{method} is not allowed on {request.path if request is not None else 'this path'}."
+
+
+def _internal_message() -> str:
+    return (
+        "Something went wrong on our side; it has been logged. Retry later, and quote "
+        f"request id {current_request_id()} if it persists."
+    )
+
+
+def _type_for_status(status: int) -> ErrorType:
+    return {
+        401: ErrorType.AUTHENTICATION,
+        402: ErrorType.SPEND_LIMIT,
+        403: ErrorType.PERMISSION,
+        404: ErrorType.NOT_FOUND,
+        409: ErrorType.CONFLICT,
+        429: ErrorType.RATE_LIMIT,
+    }.get(status, ErrorType.API if status >= 500 else ErrorType.INVALID_REQUEST)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's EXCEPTION_HANDLER: every exception becomes a Response in the contract's shape."""
+    view = context.get("view")
+    request = getattr(context.get("request"), "_request", None)
+    status, error_type, code, message, param = _describe(exc, request)
+    if status >= 500:
+        log.error("unhandled exception in %s", type(view).__name__, exc_info=exc)
+    headers: dict[str, str] = {}
+    if isinstance(exc, ApiError):
+        headers.update(exc.headers)
+    if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed | AuthenticationError):
+        headers["WWW-Authenticate"] = 'Bearer realm="maas"'
+    if isinstance(exc, drf.Throttled) and exc.wait:
+        headers["Retry-After"] = str(int(exc.wait))
+    if isinstance(exc, drf.MethodNotAllowed) and view is not None:
+        headers["Allow"] = ", ".join(view.allowed_methods)
+    response = Response(
+        error_body(error_type, code, message, param), status=status, headers=headers
+    )
+    if status >= 500:
+        response._has_been_logged = True  # logged above with the request id; Django need not
+    return response
+
+
+# --- Django-level handlers (outside DRF views) -------------------------------------------------
+
+
+def not_found_view(request: HttpRequest, exception: Exception | None = None, **kwargs: Any):
+    message = f"Unknown path: {request.method} {request.path}. The API is described at /docs/."
+    return error_http_response(404, ErrorType.NOT_FOUND, "route_not_found", message)
+
+
+def bad_request_view(request: HttpRequest, exception: Exception | None = None):
+    status, error_type, code, message, param = _describe(exception or Exception(), request)
+    if status >= 500:
+        status, error_type, code, message = (
+            400,
+            ErrorType.INVALID_REQUEST,
+            "bad_request",
+            "Bad request.",
+        )
+    return error_http_response(status, error_type, code, message, param)
+
+
+def permission_denied_view(request: HttpRequest, exception: Exception | None = None):
+    return error_http_response(
+        403, ErrorType.PERMISSION, "permission_denied", "You may not do this."
+    )
+
+
+def server_error_view(request: HttpRequest):
+    return error_http_response(500, ErrorType.API, "internal_error", _internal_message())

@@ -1,0 +1,139 @@
+"""`Idempotency-Key` on POST (API.md "Idempotency"), stored per tenant for 24 hours.
+
+Invariant: for one (tenant, key), the handler's effects happen at most once while the record lives.
+- The first request inserts an `in_flight` record in its own committed statement; the unique
+  (tenant_id, key) constraint makes that insert the lock, across processes and machines.
+- The handler's writes and the stored answer commit in ONE transaction (the base view wraps both),
+  so a process killed mid-request leaves neither; its stale lock is taken over after
+  MAAS_IDEMPOTENCY_LOCK_SECONDS.
+- A repeat with the same fingerprint gets the stored status, body and headers; a different
+  fingerprint is 409 `idempotency_key_reused`; a repeat while the first still runs is 409
+  `idempotency_key_in_use`.
+- Answers a retry could change (402, 429, 5xx) are not stored: the key is released instead.
+"""
+
+import hashlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from maas.errors import Conflict, InvalidRequest
+from maas.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+_REPLAYED_HEADERS = ("Content-Type", "Location")
+_NOT_STORED_STATUSES = frozenset({402, 429})
+
+
+def idempotency_key_from(request: HttpRequest) -> str | None:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 255 or not key.isprintable():
+        raise InvalidRequest(
+            f"{HEADER} must be 1 to 255 printable characters; a UUID is a good choice.",
+            code="idempotency_key_invalid",
+            param=HEADER,
+        )
+    return key
+
+
+def request_fingerprint(request: HttpRequest) -> str:
+    """sha256 of method, full path and body. A multipart upload is not read into memory here:
+    its fingerprint is its content type and length."""
+    digest = hashlib.sha256()
+    digest.update(request.method.encode() + b"\n" + request.get_full_path().encode() + b"\n")
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type.startswith("multipart/"):
+        digest.update(b"multipart:" + request.META.get("CONTENT_LENGTH", "").encode())
+    else:
+        digest.update(request.body)
+    return digest.hexdigest()
+
+
+def idempotency_begin(
+    *, tenant_id: str, key: str, fingerprint: str, method: str, path: str
+) -> IdempotencyRecord | HttpResponse:
+    """Takes the key for this request (returns its record) or answers a repeat (returns the
+    stored response). Raises Conflict when the key is in use or was used for another request."""
+    for _ in range(3):  # a record can expire or be released between our insert and our read
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                return IdempotencyRecord.objects.create(
+                    tenant_id=tenant_id,
+                    key=key,
+                    request_hash=fingerprint,
+                    method=method,
+                    path=path[:2048],
+                    locked_at=now,
+                    expires_at=now + timedelta(seconds=settings.MAAS_IDEMPOTENCY_TTL_SECONDS),
+                )
+        except IntegrityError:
+            pass
+        record = IdempotencyRecord.objects.filter(tenant_id=tenant_id, key=key).first()
+        if record is None:
+            continue
+        if record.expires_at <= now:
+            IdempotencyRecord.objects.filter(pk=record.pk, expires_at__lte=now).delete()
+            continue
+        if record.request_hash != fingerprint:
+            raise Conflict(
+                f"{HEADER} {key!r} was already used for a different request "
+                f"({record.method} {record.path}). Use a new key for a new request.",
+                code="idempotency_key_reused",
+                param=HEADER,
+            )
+        if record.state == IdempotencyRecord.State.DONE:
+            return _replay(record)
+        stale = now - timedelta(seconds=settings.MAAS_IDEMPOTENCY_LOCK_SECONDS)
+        if record.locked_at < stale:
+            taken = IdempotencyRecord.objects.filter(
+                pk=record.pk, state=IdempotencyRecord.State.IN_FLIGHT, locked_at=record.locked_at
+            ).update(locked_at=now)
+            if taken:
+                record.locked_at = now
+                return record
+        raise Conflict(
+            f"A request with {HEADER} {key!r} is still being processed. Retry after it finishes.",
+            code="idempotency_key_in_use",
+            param=HEADER,
+        )
+    raise Conflict(
+        f"{HEADER} {key!r} is changing hands; retry the request.",
+        code="idempotency_key_in_use",
+        param=HEADER,
+    )
+
+
+def should_store(status_code: int) -> bool:
+    return status_code < 500 and status_code not in _NOT_STORED_STATUSES
+
+
+def idempotency_complete(record: IdempotencyRecord, response: HttpResponse) -> None:
+    """Stores the rendered answer. Call inside the transaction that holds the handler's writes."""
+    record.state = IdempotencyRecord.State.DONE
+    record.status_code = response.status_code
+    record.response_body = bytes(response.content)
+    record.response_headers = {h: response[h] for h in _REPLAYED_HEADERS if h in response}
+    record.save(update_fields=["state", "status_code", "response_body", "response_headers"])
+
+
+def idempotency_release(record: IdempotencyRecord) -> None:
+    IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyRecord.State.IN_FLIGHT).delete()
+
+
+def _replay(record: IdempotencyRecord) -> HttpResponse:
+    response = HttpResponse(bytes(record.response_body or b""), status=record.status_code)
+    for header, value in record.response_headers.items():
+        response[header] = value
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def purge_expired_idempotency_records() -> int:
+    deleted, _ = IdempotencyRecord.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
+
+from maas import errors, health
+
+v1 = [
+    path("", include("tenants.urls")),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    # Anything else under /v1 is a JSON 404, whatever DEBUG says.
+    re_path(r"^.*$", errors.not_found_view),
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("v1/", include(v1)),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = errors.bad_request_view
+handler403 = errors.permission_denied_view
+handler404 = errors.not_found_view
+handler500 = errors.server_error_view

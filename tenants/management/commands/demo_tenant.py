@@ -1,0 +1,63 @@
+"""Used by `make run`: makes sure a demo tenant and a working key exist, and says how to use them.
+
+The demo key is kept in $MAAS_DATA_DIR/demo-api-key (mode 600) so that a re-run prints the same
+key; that file is a convenience of the local embedded setup, never of a production deployment.
+"""
+
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from maas.scopes import ALL_SCOPES
+from tenants import services
+from tenants.authentication import authenticate_api_key
+from tenants.models import Tenant
+from tenants.plans import Plan
+
+DEMO_NAME = "Demo Company"
+
+
+class Command(BaseCommand):
+    help = "Ensure the demo tenant and its API key exist (make run), and print a curl line."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+
+    def handle(self, *args, port, **options):
+        path = settings.DATA_DIR / "demo-api-key"
+        raw = path.read_text().strip() if path.exists() else ""
+        if not raw or not self._still_valid(raw):
+            with transaction.atomic():
+                tenant = Tenant.objects.filter(name=DEMO_NAME).order_by("created_at").first()
+                if tenant is None:
+                    tenant = services.tenant_create(name=DEMO_NAME, plan=Plan.STANDARD)
+                _, raw = services.api_key_create(
+                    tenant=tenant, scopes=list(ALL_SCOPES), name="demo"
+                )
+            path.write_text(raw + "\n")
+            path.chmod(0o600)
+        tenant_id = authenticate_api_key(raw).tenant_id
+        base = f"http://localhost:{port}"
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    f"maas is starting on {base}  (API docs: {base}/docs/)",
+                    f"Demo tenant: {tenant_id}",
+                    f"API key:     {raw}",
+                    "Try it:",
+                    f'  curl -s -H "Authorization: Bearer {raw}" {base}/v1/tenant',
+                    "",
+                ]
+            )
+        )
+
+    @staticmethod
+    def _still_valid(raw: str) -> bool:
+        try:
+            authenticate_api_key(raw)
+        except Exception:
+            return False
+        return True

@@ -1,0 +1,82 @@
+"""Writes on tenants and API keys."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from maas.scopes import ALL_SCOPES
+from tenants.keys import generate_key
+from tenants.models import ApiKey, Tenant
+from tenants.plans import PLAN_DEFAULT_SPEND_LIMIT, Plan
+
+UNSET = object()
+
+
+@transaction.atomic
+def tenant_create(
+    *,
+    name: str,
+    plan: str = Plan.FREE,
+    email: str = "",
+    requests_per_minute: int | None = None,
+) -> Tenant:
+    if plan not in Plan.values:
+        raise ValueError(f"unknown plan {plan!r}; choose one of {', '.join(Plan.values)}")
+    return Tenant.objects.create(
+        name=name,
+        plan=plan,
+        email=email,
+        requests_per_minute=requests_per_minute,
+        spend_limit=PLAN_DEFAULT_SPEND_LIMIT[plan],
+    )
+
+
+@transaction.atomic
+def tenant_update(*, tenant: Tenant, spend_limit: Decimal | object | None = UNSET) -> Tenant:
+    fields = []
+    if spend_limit is not UNSET:
+        tenant.spend_limit = spend_limit
+        fields.append("spend_limit")
+    if fields:
+        tenant.save(update_fields=[*fields, "updated_at"])
+    return tenant
+
+
+def api_key_assign_secret(key: ApiKey) -> str:
+    """Gives an unsaved key its prefix and hash; returns the raw key, the only time it exists."""
+    raw, prefix, secret_hash = generate_key()
+    key.prefix = prefix
+    key.secret_hash = secret_hash
+    return raw
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    tenant: Tenant,
+    scopes: list[str],
+    name: str = "",
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    unknown = set(scopes) - set(ALL_SCOPES)
+    if not scopes or unknown:
+        raise ValueError(f"scopes must be a non-empty subset of {', '.join(ALL_SCOPES)}")
+    key = ApiKey(
+        tenant=tenant,
+        name=name,
+        scopes=[s for s in ALL_SCOPES if s in scopes],
+        expires_at=expires_at,
+    )
+    raw = api_key_assign_secret(key)
+    key.save()
+    return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey) -> ApiKey:
+    """Revokes for good: there is no un-revoke. Revoking twice keeps the first time."""
+    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    key.refresh_from_db(fields=["revoked_at"])
+    return key

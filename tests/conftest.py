@@ -1,0 +1,52 @@
+from collections.abc import Callable
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import ApiKeyFactory, TenantFactory
+from tests.helpers import HttpApi
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MAAS_ACCESS_LOG = False
+
+
+@pytest.fixture
+def tenant(db):
+    return TenantFactory()
+
+
+@pytest.fixture
+def other_tenant(db):
+    return TenantFactory(name="Other Company")
+
+
+@pytest.fixture
+def api_key(tenant):
+    return ApiKeyFactory(tenant=tenant)
+
+
+@pytest.fixture
+def client_for() -> Callable[..., APIClient]:
+    """An API client authenticated with the given key (an ApiKey from the factory or a raw key)."""
+
+    def make(key) -> APIClient:
+        client = APIClient()
+        raw = key if isinstance(key, str) else key.raw
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(api_key, client_for) -> APIClient:
+    """A client with every scope on `tenant`."""
+    return client_for(api_key)
+
+
+@pytest.fixture
+def http(live_server) -> Callable[[str | None], HttpApi]:
+    return lambda key=None: HttpApi(live_server.url, key)

@@ -1,0 +1,57 @@
+import time
+
+import pytest
+
+from maas.ratelimit import WINDOW_SECONDS, purge_rate_limit_counters, rate_limit_hit
+from tests.factories import ApiKeyFactory, TenantFactory
+from tests.helpers import assert_error
+
+pytestmark = pytest.mark.django_db
+
+
+def test_responses_carry_rate_limit_headers(api):
+    response = api.get("/v1/tenant")
+    assert response.headers["X-RateLimit-Limit"] == "6000"
+    assert response.headers["X-RateLimit-Remaining"] == "5999"
+    assert 1 <= int(response.headers["X-RateLimit-Reset"]) <= WINDOW_SECONDS
+
+
+def test_over_the_limit_is_429_with_retry_after(client_for):
+    tenant = TenantFactory(requests_per_minute=3)
+    client = client_for(ApiKeyFactory(tenant=tenant))
+    remaining = [client.get("/v1/tenant").headers["X-RateLimit-Remaining"] for _ in range(3)]
+    assert remaining == ["2", "1", "0"]
+    response = client.get("/v1/tenant")
+    error = assert_error(response, 429, "rate_limit_error", "rate_limited")
+    assert "3 per minute" in error["message"]
+    assert 1 <= int(response.headers["Retry-After"]) <= WINDOW_SECONDS
+    assert response.headers["X-RateLimit-Remaining"] == "0"
+    assert response.headers["X-RateLimit-Limit"] == "3"
+
+
+def test_the_limit_is_per_tenant_not_per_key(client_for):
+    tenant = TenantFactory(requests_per_minute=2)
+    a, b = (client_for(ApiKeyFactory(tenant=tenant)) for _ in range(2))
+    assert a.get("/v1/tenant").status_code == 200
+    assert b.get("/v1/tenant").status_code == 200
+    assert a.get("/v1/tenant").status_code == 429
+    assert b.get("/v1/tenant").status_code == 429
+    other = client_for(ApiKeyFactory(tenant=TenantFactory(requests_per_minute=2)))
+    assert other.get("/v1/tenant").status_code == 200
+
+
+def test_a_new_window_starts_fresh(tenant):
+    start = (time.time() // WINDOW_SECONDS + 1) * WINDOW_SECONDS  # the start of a window
+    assert rate_limit_hit(tenant.pk, 1, now=start).allowed
+    state = rate_limit_hit(tenant.pk, 1, now=start + 59)
+    assert not state.allowed and state.reset_seconds == 1
+    assert rate_limit_hit(tenant.pk, 1, now=start + 60).allowed
+
+
+def test_old_windows_are_purged(tenant, settings):
+    if settings.REDIS_URL:
+        pytest.skip("Redis expires its own counters")
+    now = time.time()
+    rate_limit_hit(tenant.pk, 10, now=now - 600)
+    rate_limit_hit(tenant.pk, 10, now=now)
+    assert purge_rate_limit_counters(now=now) == 1
