@@ -8,7 +8,7 @@ MAAS_DATA_DIR ?= $(CURDIR)/var
 export MAAS_DATA_DIR
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format migrate clean
+.PHONY: install run test test-services lint format migrate clean
 
 # Re-installs only when the dependency files change, so every target can depend on it cheaply.
 $(STAMP): pyproject.toml requirements.lock
@@ -29,6 +29,12 @@ run: migrate
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The suite on real PostgreSQL and Redis (installed and started by .ci/services.sh, as root).
+SERVICES_ENV := DATABASE_URL=postgres://maas:maas@127.0.0.1:5432/maas REDIS_URL=redis://127.0.0.1:6379/0
+test-services: install
+	bash .ci/services.sh
+	$(SERVICES_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff format --check .

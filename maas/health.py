@@ -32,7 +32,7 @@ def _check_broker() -> str | None:
     from maas.celery import app
 
     try:
-        with app.connection_for_write() as conn:
+        with app.connection_for_write(url) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:
         return f"broker: {type(exc).__name__}"

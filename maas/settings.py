@@ -111,6 +111,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 10,
     }
+    # Tests use a file, not memory, so that the live test server's threads each get their own
+    # connection and concurrent requests behave as they do in production.
+    _db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 else:
     _db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
