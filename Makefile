@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 MAAS_DATA_DIR ?= $(CURDIR)/var
 export MAAS_DATA_DIR
+# The Procfile's commands (gunicorn, celery) come from the venv.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.installed
 
 .PHONY: install run test test-services lint format migrate clean
