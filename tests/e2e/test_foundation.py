@@ -101,7 +101,9 @@ def test_concurrent_duplicates_run_the_handler_once(http, settings):
 
     with ThreadPoolExecutor(2) as pool:
         responses = list(pool.map(post, [api_a, api_b]))
-    fresh = [r for r in responses if r.status_code == 201 and "Idempotent-Replayed" not in r.headers]
+    fresh = [
+        r for r in responses if r.status_code == 201 and "Idempotent-Replayed" not in r.headers
+    ]
     others = [r for r in responses if r not in fresh]
     assert len(fresh) == 1 and len(others) == 1
     # Whether the second waits and replays or is told the key is in use depends on the

@@ -56,7 +56,9 @@ def test_another_tenants_id_is_404(http, name, route, callback):
     for method in _methods(callback):
         response = b.request(method, path, json={})
         assert_error(response, 404, "not_found_error")
-        unknown = b.request(method, path.replace(next(iter(kwargs.values())), "xx_unknown"), json={})
+        unknown = b.request(
+            method, path.replace(next(iter(kwargs.values())), "xx_unknown"), json={}
+        )
         assert unknown.status_code == 404
         assert response.json()["error"]["code"] == unknown.json()["error"]["code"]
 

@@ -33,7 +33,9 @@ def test_create_tenant_rate_limit_override():
 
 def test_create_api_key_with_scopes():
     tenant_id = json.loads(run("create_tenant", "Acme"))["tenant_id"]
-    printed = json.loads(run("create_api_key", tenant_id, "--name", "ci", "--scopes", "read,predict"))
+    printed = json.loads(
+        run("create_api_key", tenant_id, "--name", "ci", "--scopes", "read,predict")
+    )
     assert set(printed) == {"id", "api_key"}
     key = ApiKey.objects.get(pk=printed["id"])
     assert key.name == "ci" and key.scopes == ["read", "predict"]
