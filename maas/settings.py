@@ -46,6 +46,8 @@ ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS",
     default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"],
 )
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("production needs ALLOWED_HOSTS (comma-separated host names)")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [

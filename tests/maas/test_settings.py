@@ -7,8 +7,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _setup_django(env_overrides: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MAAS_DATA_DIR": str(tmp_path), **env_overrides}
-    env.pop("SECRET_KEY", None) if "SECRET_KEY" not in env_overrides else None
+    env = {**os.environ, "MAAS_DATA_DIR": str(tmp_path)}
+    env.pop("SECRET_KEY", None)
+    env.pop("ALLOWED_HOSTS", None)
+    env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         cwd=ROOT,
@@ -22,6 +24,11 @@ def _setup_django(env_overrides: dict[str, str], tmp_path) -> subprocess.Complet
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     result = _setup_django({"MAAS_ENV": "production", "ALLOWED_HOSTS": "example.com"}, tmp_path)
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts(tmp_path):
+    result = _setup_django({"MAAS_ENV": "production", "SECRET_KEY": "s" * 50}, tmp_path)
+    assert result.returncode != 0 and "ALLOWED_HOSTS" in result.stderr
 
 
 def test_production_starts_with_a_secret_key(tmp_path):
