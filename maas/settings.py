@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "maas.apps.MaasConfig",
     "tenants",
+    "billing",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +157,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "billing-process-usage": {"task": "billing.tasks.process_usage", "schedule": 5.0},
+    "billing-close-invoices": {"task": "billing.tasks.close_invoices", "schedule": 3600.0},
     "purge-idempotency-records": {
         "task": "maas.tasks.purge_expired_idempotency_records",
         "schedule": 3600.0,
@@ -207,6 +210,21 @@ MAAS_IDEMPOTENCY_TTL_SECONDS = env.int("MAAS_IDEMPOTENCY_TTL_SECONDS", default=2
 # A request that holds its key longer than this is taken for dead (its process was killed).
 MAAS_IDEMPOTENCY_LOCK_SECONDS = env.int("MAAS_IDEMPOTENCY_LOCK_SECONDS", default=120)
 MAAS_ACCESS_LOG = env.bool("MAAS_ACCESS_LOG", default=True)
+
+# --- billing ----------------------------------------------------------------------------------
+# "stream": usage outside a transaction goes to a Redis stream drained by the billing worker;
+# "database": straight into the usage table. The stream needs REDIS_URL.
+MAAS_USAGE_SINK = env.str("MAAS_USAGE_SINK", default="stream" if REDIS_URL else "database")
+if MAAS_USAGE_SINK not in ("stream", "database") or (MAAS_USAGE_SINK == "stream" and not REDIS_URL):
+    raise ImproperlyConfigured("MAAS_USAGE_SINK is 'database', or 'stream' with REDIS_URL set")
+MAAS_USAGE_DEDUPE_SECONDS = env.int("MAAS_USAGE_DEDUPE_SECONDS", default=7 * 24 * 3600)
+MAAS_SPEND_CACHE_SECONDS = env.float("MAAS_SPEND_CACHE_SECONDS", default=5.0)
+MAAS_INVOICE_GRACE_SECONDS = env.int("MAAS_INVOICE_GRACE_SECONDS", default=3600)
+STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billing@maas.local")
 
 # --- auth, i18n, static -----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
+from billing.webhooks import stripe_webhook
 from maas import errors, health
 
 v1 = [
     path("", include("tenants.urls")),
+    path("", include("billing.urls")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     # Anything else under /v1 is a JSON 404, whatever DEBUG says.
     re_path(r"^.*$", errors.not_found_view),
@@ -15,6 +17,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("v1/", include(v1)),
+    path("webhooks/stripe", stripe_webhook, name="stripe-webhook"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
     path("admin/", admin.site.urls),
 ]

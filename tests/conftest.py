@@ -50,3 +50,12 @@ def api(api_key, client_for) -> APIClient:
 @pytest.fixture
 def http(live_server) -> Callable[[str | None], HttpApi]:
     return lambda key=None: HttpApi(live_server.url, key)
+
+
+@pytest.fixture
+def price_books(db):
+    """The plans' default price books (transactional tests flush what migrations seeded)."""
+    from billing.models import MeterPrice, PriceBook
+    from billing.price_book_defaults import ensure_default_price_books
+
+    ensure_default_price_books(PriceBook, MeterPrice)

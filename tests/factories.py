@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import factory
 from factory.django import DjangoModelFactory
 
@@ -31,3 +33,16 @@ class ApiKeyFactory(DjangoModelFactory):
         key.raw = services.api_key_assign_secret(key)
         key.save()
         return key
+
+
+class InvoiceFactory(DjangoModelFactory):
+    """A finalized invoice with no lines, for a period in the past."""
+
+    class Meta:
+        model = "billing.Invoice"
+
+    tenant = factory.SubFactory(TenantFactory)
+    period_start = factory.LazyFunction(lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    period_end = factory.LazyFunction(lambda: datetime(2026, 2, 1, tzinfo=UTC))
+    status = "open"
+    finalized_at = factory.LazyFunction(lambda: datetime(2026, 2, 1, 1, tzinfo=UTC))

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.factories import ApiKeyFactory, TenantFactory
+from tests.factories import ApiKeyFactory, InvoiceFactory, TenantFactory
 from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -17,10 +17,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # URL name -> makes an object of the given tenant and returns the URL kwargs that reach it.
 OWNED: dict[str, Callable] = {
     "api-key-detail": lambda tenant: {"id": ApiKeyFactory(tenant=tenant).pk},
+    "invoice-detail": lambda tenant: {"id": InvoiceFactory(tenant=tenant).pk},
 }
 # List routes -> the ids of `tenant`'s objects a list would show.
 LISTS: dict[str, Callable] = {
     "api-key-list": lambda tenant: {ApiKeyFactory(tenant=tenant).pk},
+    "invoice-list": lambda tenant: {InvoiceFactory(tenant=tenant).pk},
 }
 
 

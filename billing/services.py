@@ -1,0 +1,33 @@
+"""Writes of billing: the one way other apps record usage, and the operations behind the tasks."""
+
+from billing.invoicing import invoice_finalize, periods_to_close
+from billing.rollups import rebuild_rollups, rollup_pending_usage
+from billing.spend import spend_refresh
+from billing.stripe_sync import invoice_push_to_stripe
+from billing.usage import UsageRecordResult, drain_usage_stream, usage_record, use_stream
+
+__all__ = [
+    "UsageRecordResult",
+    "drain_usage_stream",
+    "invoice_finalize",
+    "invoice_push_to_stripe",
+    "periods_to_close",
+    "rebuild_rollups",
+    "rollup_pending_usage",
+    "spend_refresh",
+    "usage_process",
+    "usage_record",
+]
+
+
+def usage_process() -> int:
+    """Drain the stream (when in use), roll up new events, refresh the touched tenants' spend.
+    Returns how many events were rolled up."""
+    from tenants.models import Tenant
+
+    if use_stream():
+        drain_usage_stream()
+    result = rollup_pending_usage()
+    for tenant in Tenant.objects.filter(pk__in=result.tenants):
+        spend_refresh(tenant)
+    return result.events

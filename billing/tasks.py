@@ -1,0 +1,41 @@
+"""Billing's Celery tasks: thin, idempotent, on the billing queue."""
+
+import stripe
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from billing import services
+from maas.queues import Queue
+
+
+@shared_task(queue=Queue.BILLING.value)
+def process_usage() -> int:
+    return services.usage_process()
+
+
+@shared_task(queue=Queue.BILLING.value, acks_late=True, reject_on_worker_lost=True)
+def close_invoices() -> int:
+    """Finalizes every closable period that has no invoice yet (safe to run any time)."""
+    from tenants.models import Tenant
+
+    services.usage_process()
+    now = timezone.now()
+    closed = 0
+    for tenant in Tenant.objects.order_by("created_at").iterator():
+        for period in services.periods_to_close(tenant, now, settings.MAAS_INVOICE_GRACE_SECONDS):
+            services.invoice_finalize(tenant=tenant, period_start=period)
+            closed += 1
+    return closed
+
+
+@shared_task(
+    queue=Queue.BILLING.value,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError),
+    retry_backoff=True,
+    max_retries=8,
+)
+def sync_invoice_to_stripe(invoice_id: str) -> str | None:
+    return services.invoice_push_to_stripe(invoice_id=invoice_id)

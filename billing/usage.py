@@ -1,0 +1,237 @@
+"""Recording usage: exactly once per (tenant, idempotency_key), durable before the caller answers.
+
+Two sinks, chosen per call:
+- database: one `INSERT ... ON CONFLICT DO NOTHING` into billing_usageevent. Used whenever the
+  caller is inside a transaction (a job's usage commits or rolls back with the job), and always
+  when Redis is not configured (the embedded default).
+- stream: one round trip to Redis running a Lua script that claims the idempotency key
+  (`SET NX`, kept MAAS_USAGE_DEDUPE_SECONDS) and appends the event to a stream (`XADD`). Redis
+  runs with AOF, so the event survives the web process being killed right after it answers.
+  A `billing` worker drains the stream into the same table with the same ON CONFLICT rule, so
+  the database stays the one arbiter of "exactly once" (a key whose Redis claim expired and is
+  retried is still counted once).
+See docs/billing.md for the measurements behind the choice.
+"""
+
+import hashlib
+import logging
+import os
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from billing.meters import Meter, get_meter
+from billing.models import UsageEvent
+
+log = logging.getLogger("maas.billing.usage")
+
+STREAM = "maas:usage:events"
+GROUP = "billing"
+_DEDUPE_PREFIX = "maas:usage:key:"
+
+_RECORD_LUA = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[2])) then
+  redis.call('XADD', KEYS[2], '*', 'e', ARGV[1])
+  return 1
+end
+return 0
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecordResult:
+    recorded: bool  # False: this idempotency key was already recorded; nothing was counted
+    sink: str  # "database" or "stream"
+
+
+def canonical_dimensions(meter: Meter, dimensions: dict[str, Any] | None) -> tuple[dict, str]:
+    """Keeps the meter's dimensions as strings; returns them with a short stable key."""
+    if not dimensions:
+        return {}, ""
+    unknown = set(dimensions) - set(meter.dimensions)
+    if unknown:
+        raise ValueError(
+            f"{meter.code} keeps dimensions {', '.join(meter.dimensions)}; got {sorted(unknown)}"
+        )
+    dims = {k: str(v) for k, v in sorted(dimensions.items()) if v is not None}
+    if not dims:
+        return {}, ""
+    digest = hashlib.blake2b(orjson.dumps(dims, option=orjson.OPT_SORT_KEYS), digest_size=16)
+    return dims, digest.hexdigest()
+
+
+def usage_record(
+    *,
+    tenant: Any,
+    meter: str,
+    quantity: Decimal | int | float | str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    dimensions: dict[str, Any] | None = None,
+) -> UsageRecordResult:
+    """Records one usage event. A repeat of an idempotency key is a no-op that says so."""
+    meter_def = get_meter(meter)
+    if not 1 <= len(idempotency_key) <= 255:
+        raise ValueError("idempotency_key must be 1 to 255 characters")
+    minor = meter_def.to_minor(quantity)
+    occurred_at = occurred_at or timezone.now()
+    if timezone.is_naive(occurred_at):
+        raise ValueError("occurred_at must be timezone-aware")
+    dims, dims_key = canonical_dimensions(meter_def, dimensions)
+    tenant_id = getattr(tenant, "pk", tenant)
+    if connection.in_atomic_block or not use_stream():
+        return _record_in_database(
+            tenant_id, meter, minor, idempotency_key, occurred_at, dims, dims_key
+        )
+    return _record_in_stream(tenant_id, meter, minor, idempotency_key, occurred_at, dims)
+
+
+def use_stream() -> bool:
+    return settings.MAAS_USAGE_SINK == "stream"
+
+
+# --- database sink -----------------------------------------------------------------------------
+
+
+@cache
+def _insert_sql() -> str:
+    table = connection.ops.quote_name(UsageEvent._meta.db_table)
+    return (
+        f"INSERT INTO {table} (tenant_id, meter, quantity, idempotency_key, occurred_at, "  # noqa: S608
+        "recorded_at, dimensions, dims_key, rolled_up) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING"
+    )
+
+
+def _row(tenant_id, meter, minor, key, occurred_at, dims, dims_key, now) -> list:
+    adapt = connection.ops.adapt_datetimefield_value
+    return [
+        tenant_id,
+        meter,
+        minor,
+        key,
+        adapt(occurred_at),
+        adapt(now),
+        orjson.dumps(dims).decode(),
+        dims_key,
+        False,
+    ]
+
+
+def _record_in_database(tenant_id, meter, minor, key, occurred_at, dims, dims_key):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _insert_sql(),
+            _row(tenant_id, meter, minor, key, occurred_at, dims, dims_key, timezone.now()),
+        )
+        inserted = cursor.rowcount == 1
+    return UsageRecordResult(recorded=inserted, sink="database")
+
+
+def insert_events(rows: Iterable[dict[str, Any]]) -> int:
+    """Inserts drained events (dicts as the stream carries them); returns how many were new."""
+    now = timezone.now()
+    params = []
+    for e in rows:
+        meter = get_meter(e["m"])
+        dims, dims_key = canonical_dimensions(meter, e.get("d"))
+        occurred = datetime.fromisoformat(e["o"])
+        params.append(_row(e["t"], e["m"], int(e["q"]), e["k"], occurred, dims, dims_key, now))
+    if not params:
+        return 0
+    inserted = 0
+    with connection.cursor() as cursor:
+        for row in params:  # executemany's rowcount is not reliable across drivers
+            cursor.execute(_insert_sql(), row)
+            inserted += cursor.rowcount
+    return inserted
+
+
+# --- stream sink -------------------------------------------------------------------------------
+
+
+@cache
+def redis_client():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+@cache
+def _record_script():
+    return redis_client().register_script(_RECORD_LUA)
+
+
+def _record_in_stream(tenant_id, meter, minor, key, occurred_at, dims):
+    payload = orjson.dumps(
+        {"t": tenant_id, "m": meter, "q": minor, "k": key, "o": occurred_at.isoformat(), "d": dims}
+    )
+    added = _record_script()(
+        keys=[f"{_DEDUPE_PREFIX}{tenant_id}:{key}", STREAM],
+        args=[payload, settings.MAAS_USAGE_DEDUPE_SECONDS],
+    )
+    return UsageRecordResult(recorded=bool(added), sink="stream")
+
+
+def _fault(point: str) -> None:
+    # Fault injection for the crash tests (tests/billing/test_stream_drain.py): the process dies
+    # exactly here, as a SIGKILL would leave it.
+    if os.environ.get("MAAS_FAULT_INJECT") == point:
+        os._exit(137)
+
+
+def drain_usage_stream(*, batch_size: int = 1000, claim_idle_ms: int = 30_000) -> int:
+    """Moves events from the Redis stream into the database; returns how many were new.
+
+    An entry is acknowledged and deleted only after the transaction holding its row commits.
+    A drainer killed in between leaves it pending; the next drain claims pending entries idle
+    for `claim_idle_ms` and inserts them again, which ON CONFLICT turns into a no-op.
+    """
+    import redis
+
+    client = redis_client()
+    try:
+        client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+    consumer = f"{socket.gethostname()}-{os.getpid()}"
+    inserted = 0
+    start = "0-0"
+    while True:  # first, entries a dead drainer read but never acknowledged
+        start, claimed, *_ = client.xautoclaim(
+            STREAM, GROUP, consumer, min_idle_time=claim_idle_ms, start_id=start, count=batch_size
+        )
+        inserted += _process(client, claimed)
+        if start in (b"0-0", "0-0"):
+            break
+    while True:
+        response = client.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=batch_size)
+        entries = response[0][1] if response else []
+        if not entries:
+            break
+        inserted += _process(client, entries)
+    return inserted
+
+
+def _process(client, entries) -> int:
+    entries = [(entry_id, fields) for entry_id, fields in entries if fields]
+    if not entries:
+        return 0
+    _fault("drain_after_read")
+    with transaction.atomic():
+        inserted = insert_events(orjson.loads(fields[b"e"]) for _, fields in entries)
+    _fault("drain_after_commit")
+    ids = [entry_id for entry_id, _ in entries]
+    client.xack(STREAM, GROUP, *ids)
+    client.xdel(STREAM, *ids)
+    return inserted
