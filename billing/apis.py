@@ -112,6 +112,7 @@ class PricingApi(BillingView):
 
 class InvoiceListApi(BillingView):
     resource_name = "invoice"
+    list_order_field = "period_start"
 
     def tenant_queryset(self) -> QuerySet[Invoice]:
         return selectors.invoice_list(tenant=self.request.tenant)

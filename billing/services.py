@@ -1,10 +1,14 @@
 """Writes of billing: the one way other apps record usage, and the operations behind the tasks."""
 
+import logging
+
 from billing.invoicing import invoice_finalize, periods_to_close
 from billing.rollups import rebuild_rollups, rollup_pending_usage
 from billing.spend import spend_refresh
 from billing.stripe_sync import invoice_push_to_stripe
 from billing.usage import UsageRecordResult, drain_usage_stream, usage_record, use_stream
+
+log = logging.getLogger("maas.billing")
 
 __all__ = [
     "UsageRecordResult",
@@ -29,5 +33,8 @@ def usage_process() -> int:
         drain_usage_stream()
     result = rollup_pending_usage()
     for tenant in Tenant.objects.filter(pk__in=result.tenants):
-        spend_refresh(tenant)
+        try:
+            spend_refresh(tenant)
+        except LookupError:  # no price book for its plan: an operator must add one
+            log.exception("cannot price usage of tenant %s", tenant.pk)
     return result.events

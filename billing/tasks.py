@@ -6,15 +6,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from billing import services
-from maas.queues import Queue
 
 
-@shared_task(queue=Queue.BILLING.value)
+@shared_task
 def process_usage() -> int:
     return services.usage_process()
 
 
-@shared_task(queue=Queue.BILLING.value, acks_late=True, reject_on_worker_lost=True)
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def close_invoices() -> int:
     """Finalizes every closable period that has no invoice yet (safe to run any time)."""
     from tenants.models import Tenant
@@ -30,7 +29,6 @@ def close_invoices() -> int:
 
 
 @shared_task(
-    queue=Queue.BILLING.value,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError),

@@ -34,9 +34,7 @@ from billing.models import UsageEvent
 
 log = logging.getLogger("maas.billing.usage")
 
-STREAM = "maas:usage:events"
 GROUP = "billing"
-_DEDUPE_PREFIX = "maas:usage:key:"
 
 _RECORD_LUA = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[2])) then
@@ -175,8 +173,9 @@ def _record_in_stream(tenant_id, meter, minor, key, occurred_at, dims):
     payload = orjson.dumps(
         {"t": tenant_id, "m": meter, "q": minor, "k": key, "o": occurred_at.isoformat(), "d": dims}
     )
+    stream = settings.MAAS_USAGE_STREAM
     added = _record_script()(
-        keys=[f"{_DEDUPE_PREFIX}{tenant_id}:{key}", STREAM],
+        keys=[f"{stream}:key:{tenant_id}:{key}", stream],
         args=[payload, settings.MAAS_USAGE_DEDUPE_SECONDS],
     )
     return UsageRecordResult(recorded=bool(added), sink="stream")
@@ -199,8 +198,9 @@ def drain_usage_stream(*, batch_size: int = 1000, claim_idle_ms: int = 30_000) -
     import redis
 
     client = redis_client()
+    stream = settings.MAAS_USAGE_STREAM
     try:
-        client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+        client.xgroup_create(stream, GROUP, id="0", mkstream=True)
     except redis.ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise
@@ -209,29 +209,42 @@ def drain_usage_stream(*, batch_size: int = 1000, claim_idle_ms: int = 30_000) -
     start = "0-0"
     while True:  # first, entries a dead drainer read but never acknowledged
         start, claimed, *_ = client.xautoclaim(
-            STREAM, GROUP, consumer, min_idle_time=claim_idle_ms, start_id=start, count=batch_size
+            stream, GROUP, consumer, min_idle_time=claim_idle_ms, start_id=start, count=batch_size
         )
-        inserted += _process(client, claimed)
+        inserted += _process(client, stream, claimed)
         if start in (b"0-0", "0-0"):
             break
     while True:
-        response = client.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=batch_size)
+        response = client.xreadgroup(GROUP, consumer, {stream: ">"}, count=batch_size)
         entries = response[0][1] if response else []
         if not entries:
             break
-        inserted += _process(client, entries)
+        inserted += _process(client, stream, entries)
     return inserted
 
 
-def _process(client, entries) -> int:
+def _process(client, stream: str, entries) -> int:
     entries = [(entry_id, fields) for entry_id, fields in entries if fields]
     if not entries:
         return 0
     _fault("drain_after_read")
+    events = [orjson.loads(fields[b"e"]) for _, fields in entries]
     with transaction.atomic():
-        inserted = insert_events(orjson.loads(fields[b"e"]) for _, fields in entries)
+        inserted = insert_events(_of_existing_tenants(events))
     _fault("drain_after_commit")
     ids = [entry_id for entry_id, _ in entries]
-    client.xack(STREAM, GROUP, *ids)
-    client.xdel(STREAM, *ids)
+    client.xack(stream, GROUP, *ids)
+    client.xdel(stream, *ids)
     return inserted
+
+
+def _of_existing_tenants(events: list[dict]) -> list[dict]:
+    """Events of a tenant deleted since they were recorded cannot be stored (and must not block
+    the stream); they are logged and dropped with their tenant."""
+    from tenants.models import Tenant
+
+    wanted = {e["t"] for e in events}
+    existing = set(Tenant.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    for tenant_id in wanted - existing:
+        log.warning("dropping usage of deleted tenant %s", tenant_id)
+    return [e for e in events if e["t"] in existing]

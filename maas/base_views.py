@@ -55,6 +55,8 @@ class TenantAPIView(GenericAPIView):
     tenant_field: ClassVar[str] = "tenant_id"
     # URL kwarg holding the object's id; None for a singleton (the tenant's one object).
     lookup_url_kwarg: ClassVar[str | None] = "id"
+    # Lists are newest first by this datetime field (then id).
+    list_order_field: ClassVar[str] = "created_at"
     # How 404 messages name the object: "No such dataset: 'ds_...'".
     resource_name: ClassVar[str] = "object"
     # Scope needed per method; subclasses override entries (e.g. {"GET": Scope.BILLING}).
@@ -92,7 +94,7 @@ class TenantAPIView(GenericAPIView):
         return obj
 
     def list_response(self, queryset: QuerySet, serialize: Callable[[Any], dict]) -> Response:
-        return Response(paginate(self.request, queryset, serialize))
+        return Response(paginate(self.request, queryset, serialize, self.list_order_field))
 
     # --- request lifecycle ---------------------------------------------------------------------
 

@@ -13,4 +13,11 @@ app = Celery("maas")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = [KombuQueue(q.value, routing_key=q.value) for q in Queue]
 app.conf.task_default_queue = Queue.DEFAULT.value
+# Each app's tasks go to its queue; a task can still be sent elsewhere with apply_async(queue=)
+# (Keras training to training_gpu).
+app.conf.task_routes = {
+    "billing.tasks.*": {"queue": Queue.BILLING.value},
+    "training.tasks.*": {"queue": Queue.TRAINING.value},
+    "inference.tasks.*": {"queue": Queue.INFERENCE.value},
+}
 app.autodiscover_tasks()

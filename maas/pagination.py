@@ -1,7 +1,7 @@
 """Cursor pagination for every list (API.md "Lists"): newest first, `limit` and `cursor` in,
 `{"data": [...], "next_cursor": str | null}` out.
 
-The cursor is the (created_at, id) of the last item served, so pages stay stable while items are
+The cursor is the (created_at, id) (or the view's other order field) of the last item served, so pages stay stable while items are
 added, and a page costs an index range scan whatever its depth (no OFFSET).
 """
 
@@ -34,16 +34,16 @@ def page_limit(request: HttpRequest) -> int:
     return min(max(value, 1), MAX_LIMIT)
 
 
-def encode_cursor(item: Model) -> str:
-    raw = orjson.dumps([item.created_at.isoformat(), item.pk])
+def encode_cursor(item: Model, order_field: str = "created_at") -> str:
+    raw = orjson.dumps([getattr(item, order_field).isoformat(), item.pk])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, pk = orjson.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(created_at), str(pk)
+        value, pk = orjson.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(value), str(pk)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise InvalidRequest(
             "cursor is not one this API gave out; pass the next_cursor of the previous page.",
@@ -52,21 +52,25 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def paginate(
-    request: HttpRequest, queryset: QuerySet, serialize: Callable[[Any], dict[str, Any]]
+    request: HttpRequest,
+    queryset: QuerySet,
+    serialize: Callable[[Any], dict[str, Any]],
+    order_field: str = "created_at",
 ) -> dict[str, Any]:
-    """One page of `queryset` (which must have `created_at` and a unique pk) as the list body."""
+    """One page of `queryset` as the list body: newest first by `order_field` (a datetime),
+    then by pk, which must be unique."""
     limit = page_limit(request)
-    queryset = queryset.order_by("-created_at", "-pk")
+    queryset = queryset.order_by(f"-{order_field}", "-pk")
     cursor = request.GET.get("cursor")
     if cursor:
-        created_at, pk = decode_cursor(cursor)
+        value, pk = decode_cursor(cursor)
         queryset = queryset.filter(
-            Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
+            Q(**{f"{order_field}__lt": value}) | Q(**{order_field: value, "pk__lt": pk})
         )
     items = list(queryset[: limit + 1])
     has_more = len(items) > limit
     items = items[:limit]
     return {
         "data": [serialize(item) for item in items],
-        "next_cursor": encode_cursor(items[-1]) if has_more else None,
+        "next_cursor": encode_cursor(items[-1], order_field) if has_more else None,
     }

@@ -217,6 +217,7 @@ MAAS_ACCESS_LOG = env.bool("MAAS_ACCESS_LOG", default=True)
 MAAS_USAGE_SINK = env.str("MAAS_USAGE_SINK", default="stream" if REDIS_URL else "database")
 if MAAS_USAGE_SINK not in ("stream", "database") or (MAAS_USAGE_SINK == "stream" and not REDIS_URL):
     raise ImproperlyConfigured("MAAS_USAGE_SINK is 'database', or 'stream' with REDIS_URL set")
+MAAS_USAGE_STREAM = env.str("MAAS_USAGE_STREAM", default="maas:usage:events")
 MAAS_USAGE_DEDUPE_SECONDS = env.int("MAAS_USAGE_DEDUPE_SECONDS", default=7 * 24 * 3600)
 MAAS_SPEND_CACHE_SECONDS = env.float("MAAS_SPEND_CACHE_SECONDS", default=5.0)
 MAAS_INVOICE_GRACE_SECONDS = env.int("MAAS_INVOICE_GRACE_SECONDS", default=3600)

@@ -1,3 +1,4 @@
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -11,6 +12,8 @@ from tests.helpers import HttpApi
 def _fast_tests(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MAAS_ACCESS_LOG = False
+    # Each test its own usage stream, so no test drains events another left behind.
+    settings.MAAS_USAGE_STREAM = f"maas:test:{uuid.uuid4().hex}"
 
 
 @pytest.fixture

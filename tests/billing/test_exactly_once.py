@@ -1,0 +1,90 @@
+"""Usage is counted exactly once across processes, retries and a drainer killed midway."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+from django.conf import settings
+
+from billing.models import UsageDaily, UsageEvent
+from billing.services import drain_usage_stream, usage_process
+from tests.billing.conftest import record
+from tests.billing.subprocess_env import ROOT, child_env
+from tests.factories import TenantFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("price_books")]
+
+needs_redis = pytest.mark.skipif(not settings.REDIS_URL, reason="the stream sink needs REDIS_URL")
+
+
+@pytest.fixture(params=["database", pytest.param("stream", marks=needs_redis)])
+def sink(request, settings):
+    settings.MAAS_USAGE_SINK = request.param
+    return request.param
+
+
+def test_concurrent_duplicates_from_two_processes_count_once(sink):
+    tenant = TenantFactory()
+    count = 400
+    start_at = f"{time.time() + 1.5:.3f}"
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.billing.record_many", tenant.pk, str(count), start_at],
+            cwd=ROOT,
+            env=child_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [child.communicate(timeout=120) for child in children]
+    assert all(child.returncode == 0 for child in children), [o[1][-2000:] for o in outputs]
+    said_recorded = [int(out.strip().splitlines()[-1]) for out, _ in outputs]
+    assert sum(said_recorded) == count  # each key was "recorded" by exactly one process
+    usage_process()
+    assert UsageEvent.objects.filter(tenant=tenant).count() == count
+    assert sum(UsageDaily.objects.filter(tenant=tenant).values_list("quantity", flat=True)) == count
+
+
+@needs_redis
+@pytest.mark.parametrize("crash_point", ["drain_after_read", "drain_after_commit"])
+def test_a_drainer_killed_midway_loses_nothing_and_counts_nothing_twice(settings, crash_point):
+    settings.MAAS_USAGE_SINK = "stream"
+    tenant = TenantFactory()
+    for i in range(300):
+        assert record(tenant, "predictions", 2, key=f"req-{i}", price_tier="standard").recorded
+    assert not record(tenant, "predictions", 2, key="req-0", price_tier="standard").recorded
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from billing.services import drain_usage_stream; drain_usage_stream(batch_size=100)",
+        ],
+        cwd=ROOT,
+        env=child_env(MAAS_FAULT_INJECT=crash_point, DJANGO_SETTINGS_MODULE="maas.settings"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert killed.returncode == 137, killed.stderr[-2000:]
+    expected_after_kill = 100 if crash_point == "drain_after_commit" else 0
+    assert UsageEvent.objects.filter(tenant=tenant).count() == expected_after_kill
+    drain_usage_stream(claim_idle_ms=0)  # the next drainer takes over what the dead one held
+    drain_usage_stream(claim_idle_ms=0)
+    assert UsageEvent.objects.filter(tenant=tenant).count() == 300
+    usage_process()
+    assert sum(UsageDaily.objects.filter(tenant=tenant).values_list("quantity", flat=True)) == 600
+
+
+@needs_redis
+def test_stream_events_of_a_deleted_tenant_do_not_block_the_drain(settings):
+    settings.MAAS_USAGE_SINK = "stream"
+    gone, kept = TenantFactory(), TenantFactory()
+    record(gone, "predictions", 1, key="a")
+    record(kept, "predictions", 1, key="b")
+    gone.delete()
+    assert drain_usage_stream() == 1
+    assert list(UsageEvent.objects.values_list("tenant_id", flat=True)) == [kept.pk]
