@@ -1,8 +1,9 @@
 """Cursor pagination for every list (API.md "Lists"): newest first, `limit` and `cursor` in,
 `{"data": [...], "next_cursor": str | null}` out.
 
-The cursor is the (created_at, id) (or the view's other order field) of the last item served, so pages stay stable while items are
-added, and a page costs an index range scan whatever its depth (no OFFSET).
+The cursor is the (created_at, id) of the last item served (or the view's other order field),
+so pages stay stable while items are added, and a page costs an index range scan whatever its
+depth (no OFFSET).
 """
 
 import base64

@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def child_env(**extra: str) -> dict[str, str]:
     db = connection.settings_dict
     if connection.vendor == "postgresql":
-        url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+        host = f"{db['HOST']}:{db['PORT'] or 5432}"
+        url = f"postgres://{db['USER']}:{db['PASSWORD']}@{host}/{db['NAME']}"
     else:
         url = f"sqlite:///{db['NAME']}"
     return {

@@ -60,7 +60,8 @@ def test_a_drainer_killed_midway_loses_nothing_and_counts_nothing_twice(settings
         [
             sys.executable,
             "-c",
-            "import django; django.setup(); from billing.services import drain_usage_stream; drain_usage_stream(batch_size=100)",
+            "import django; django.setup(); from billing.services import drain_usage_stream; "
+            "drain_usage_stream(batch_size=100)",
         ],
         cwd=ROOT,
         env=child_env(MAAS_FAULT_INJECT=crash_point, DJANGO_SETTINGS_MODULE="maas.settings"),

@@ -49,7 +49,7 @@ EXPECTED_FEBRUARY_SUBTOTAL = D("14.73")  # 0.15 + 2.50 + 0.05 + 12.00 + 0.03
 def test_invoice_lines_match_the_hand_calculation(billed_tenant):
     february_usage(billed_tenant)
     draft = compute_invoice(billed_tenant, FEB)
-    got = [(l.meter, l.price_tier, l.quantity, l.amount) for l in draft.lines]
+    got = [(line.meter, line.price_tier, line.quantity, line.amount) for line in draft.lines]
     want = [(m, t, D(q), D(a)) for m, t, q, a, _ in EXPECTED_FEBRUARY]
     assert got == want
     assert draft.subtotal == draft.total == EXPECTED_FEBRUARY_SUBTOTAL
@@ -65,9 +65,13 @@ def test_the_upcoming_invoice_equals_the_finalized_one(billed_tenant):
     invoice = Invoice.objects.get(tenant=billed_tenant, period_start=FEB)
     assert invoice.status == "open" and invoice.finalized_at is not None
     stored = [
-        (l.meter, l.price_tier, l.quantity, l.unit_amount, l.amount) for l in invoice.lines.all()
+        (line.meter, line.price_tier, line.quantity, line.unit_amount, line.amount)
+        for line in invoice.lines.all()
     ]
-    preview = [(l.meter, l.price_tier, l.quantity, l.unit_amount, l.amount) for l in upcoming.lines]
+    preview = [
+        (line.meter, line.price_tier, line.quantity, line.unit_amount, line.amount)
+        for line in upcoming.lines
+    ]
     assert stored == preview and invoice.total == upcoming.total == EXPECTED_FEBRUARY_SUBTOTAL
 
 
@@ -103,13 +107,17 @@ def test_late_usage_becomes_an_adjustment_line_on_the_next_invoice(billed_tenant
         rollup_pending_usage()
         assert PendingAdjustment.objects.filter(invoice=february).exists()
         upcoming = invoice_upcoming(tenant=billed_tenant)
-    adjustment = [l for l in upcoming.lines if l.kind == "adjustment"]
+    adjustment = [line for line in upcoming.lines if line.kind == "adjustment"]
     # 13000 standard predictions cost 10 + (3000 x 0.0005 + 1) = 12.50; 12.00 was billed.
-    assert [(l.quantity, l.amount, l.adjusts) for l in adjustment] == [
+    assert [(line.quantity, line.amount, line.adjusts) for line in adjustment] == [
         (D(1000), D("0.50"), february)
     ]
     assert "Late usage for 2026-02" in adjustment[0].description
-    march_usage = [(l.meter, l.price_tier, l.amount) for l in upcoming.lines if l.kind == "usage"]
+    march_usage = [
+        (line.meter, line.price_tier, line.amount)
+        for line in upcoming.lines
+        if line.kind == "usage"
+    ]
     assert march_usage == [("predictions", "heavy", D("0.20"))]  # 20 x 0.01
     assert list(february.lines.values_list("quantity", "amount")) == lines_before  # immutable
 
@@ -122,7 +130,9 @@ def test_late_usage_becomes_an_adjustment_line_on_the_next_invoice(billed_tenant
     with freeze_time("2026-04-02 00:00:00"):
         # Already billed late usage is not billed again on the following invoice.
         assert [
-            l for l in invoice_upcoming(tenant=billed_tenant).lines if l.kind == "adjustment"
+            line
+            for line in invoice_upcoming(tenant=billed_tenant).lines
+            if line.kind == "adjustment"
         ] == []
 
 
@@ -135,8 +145,8 @@ def test_subtotal_is_always_the_sum_of_rounded_lines(billed_tenant):
         tier = rng.choice(["light", "standard", "heavy"]) if meter == "predictions" else None
         record(billed_tenant, meter, quantity, at=at, **({"price_tier": tier} if tier else {}))
         draft = compute_invoice(billed_tenant, FEB)
-        assert draft.subtotal == sum(l.amount for l in draft.lines)
-        assert all(l.amount == l.amount.quantize(D("0.01")) for l in draft.lines)
+        assert draft.subtotal == sum(line.amount for line in draft.lines)
+        assert all(line.amount == line.amount.quantize(D("0.01")) for line in draft.lines)
 
 
 def test_invoices_over_the_api(billed_tenant, client_for):
@@ -151,7 +161,7 @@ def test_invoices_over_the_api(billed_tenant, client_for):
     detail = api.get(f"/v1/invoices/{listed[0]['id']}").json()
     assert detail["status"] == "open" and detail["subtotal"] == detail["total"] == "14.73"
     assert detail["currency"] == "usd" and detail["stripe_invoice_id"] is None
-    standard = next(l for l in detail["lines"] if l.get("price_tier") == "standard")
+    standard = next(line for line in detail["lines"] if line.get("price_tier") == "standard")
     assert standard == {
         "meter": "predictions",
         "description": "Rows predicted, priced by the model's price tier (standard tier)",
