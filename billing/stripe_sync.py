@@ -2,7 +2,7 @@
 
 Idempotent end to end, within what both Stripe and localstripe accept:
 - every create carries an `idempotency_key` derived from our ids (Stripe replays the first
-  answer), and every object carries our id in `metadata`;
+  answer), and every object carries our id in `metadata` (for an invoice, also its lines);
 - each Stripe id is saved on our row right after it is created, and before creating anything
   we look for an object with our metadata (localstripe ignores idempotency keys, and a crash
   can fall between Stripe's answer and our save);
@@ -36,6 +36,20 @@ def _client() -> stripe.StripeClient:
     return stripe.StripeClient(settings.STRIPE_API_KEY, max_network_retries=2, **kwargs)
 
 
+def _metadata(obj) -> dict:
+    metadata = getattr(obj, "metadata", None)
+    return metadata.to_dict() if metadata else {}
+
+
+def _is_ours(stripe_invoice, invoice_id: str) -> bool:
+    """Our invoice id is in the invoice's metadata (Stripe) or its lines' (localstripe drops
+    invoice metadata but keeps that of the items we created)."""
+    if _metadata(stripe_invoice).get("maas_invoice_id") == invoice_id:
+        return True
+    lines = stripe_invoice.to_dict().get("lines", {}).get("data", [])
+    return any((line.get("metadata") or {}).get("maas_invoice_id") == invoice_id for line in lines)
+
+
 def _cents(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value())
 
@@ -47,7 +61,7 @@ def _ensure_customer(client, account: BillingAccount) -> str:
     params = {"name": tenant.name, "metadata": {"maas_tenant_id": tenant.pk}}
     if account.billing_email or tenant.email:
         params["email"] = account.billing_email or tenant.email
-    customer = client.customers.create(
+    customer = client.v1.customers.create(
         params=params, options={"idempotency_key": f"maas-customer-{tenant.pk}"}
     )
     BillingAccount.objects.filter(pk=account.pk).update(stripe_customer_id=customer.id)
@@ -59,13 +73,13 @@ def _ensure_subscription(client, account: BillingAccount) -> None:
     if account.stripe_subscription_id:
         return
     try:
-        client.plans.retrieve(ZERO_PLAN_ID)
+        client.v1.plans.retrieve(ZERO_PLAN_ID)
     except stripe.InvalidRequestError:
-        product = client.products.create(
+        product = client.v1.products.create(
             params={"name": "maas usage", "type": "service"},
             options={"idempotency_key": "maas-product-usage"},
         )
-        client.plans.create(
+        client.v1.plans.create(
             params={
                 "id": ZERO_PLAN_ID,
                 "product": product.id,
@@ -75,7 +89,7 @@ def _ensure_subscription(client, account: BillingAccount) -> None:
             },
             options={"idempotency_key": "maas-plan-zero"},
         )
-    subscription = client.subscriptions.create(
+    subscription = client.v1.subscriptions.create(
         params={"customer": account.stripe_customer_id, "items": [{"plan": ZERO_PLAN_ID}]},
         options={"idempotency_key": f"maas-subscription-{account.tenant_id}"},
     )
@@ -97,18 +111,16 @@ def invoice_push_to_stripe(*, invoice_id: str) -> str | None:
     customer_id = _ensure_customer(client, account)
     _ensure_subscription(client, account)
 
-    existing = client.invoices.list(params={"customer": customer_id})
-    found = next(
-        (i for i in existing.data if (i.metadata or {}).get("maas_invoice_id") == invoice.pk), None
-    )
+    existing = client.v1.invoices.list(params={"customer": customer_id})
+    found = next((i for i in existing.data if _is_ours(i, invoice.pk)), None)
     if found is None:
         pending = {
-            (item.metadata or {}).get("maas_line_id"): item.id
-            for item in client.invoice_items.list(params={"customer": customer_id}).data
+            _metadata(item).get("maas_line_id"): item.id
+            for item in client.v1.invoice_items.list(params={"customer": customer_id}).data
         }
         for line in lines:
             _push_line(client, invoice, line, customer_id, pending)
-        found = client.invoices.create(
+        found = client.v1.invoices.create(
             params={
                 "customer": customer_id,
                 "description": f"maas usage {invoice.period_start:%Y-%m}",
@@ -128,7 +140,7 @@ def _push_line(client, invoice: Invoice, line: InvoiceLine, customer_id: str, pe
     line_key = f"{invoice.pk}-{line.position}"
     item_id = pending.get(line_key)
     if item_id is None:
-        item = client.invoice_items.create(
+        item = client.v1.invoice_items.create(
             params={
                 "customer": customer_id,
                 "amount": _cents(line.amount),

@@ -56,7 +56,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
 
 
 def _apply(event) -> None:
-    obj = event.data.object
+    obj = event.data.object.to_dict()
     if not event.type.startswith("invoice."):
         return
     ours = (obj.get("metadata") or {}).get("maas_invoice_id")
