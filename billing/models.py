@@ -29,12 +29,20 @@ class UsageEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "idempotency_key"], name="usage_event_once")
         ]
+        # Only the tail of not-yet-rolled-up events is ever scanned: by the rollup (in id order)
+        # and by reports (per tenant and time). No index covers rolled-up events, so the insert
+        # on the predict path maintains the two small partial indexes and the unique key only.
+        # Queries must spell the condition as the index does (`NOT rolled_up`, not a bound
+        # parameter) for the planners to use them.
         indexes = [
-            # Only the tail of not-yet-rolled-up events is ever scanned.
             models.Index(
                 fields=["id"], name="usage_event_pending", condition=models.Q(rolled_up=False)
             ),
-            models.Index(fields=["tenant", "occurred_at"], name="usage_event_tenant_time"),
+            models.Index(
+                fields=["tenant", "occurred_at"],
+                name="usage_event_pending_tenant",
+                condition=models.Q(rolled_up=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -81,6 +89,7 @@ class UsageDaily(UsageRollup):
                 fields=["tenant", "meter", "bucket", "dims_key"], name="usage_daily_key"
             )
         ]
+        indexes = [models.Index(fields=["tenant", "bucket"], name="usage_daily_tenant_bucket")]
         verbose_name_plural = "usage (daily)"
 
 

@@ -164,10 +164,11 @@ def usage_rows(*, tenant_id: str, start: datetime, end: datetime) -> list[UsageR
         "WHERE tenant_id = %s AND bucket >= %s AND bucket < %s "
         "UNION ALL "
         f"SELECT meter, occurred_at, dimensions, quantity FROM {events} "
-        "WHERE rolled_up = %s AND tenant_id = %s AND occurred_at >= %s AND occurred_at < %s"
+        # Spelled as the partial index's condition, so both planners use that index.
+        "WHERE NOT rolled_up AND tenant_id = %s AND occurred_at >= %s AND occurred_at < %s"
     )
     adapt = connection.ops.adapt_datetimefield_value
-    params = [tenant_id, adapt(start), adapt(end), False, tenant_id, adapt(start), adapt(end)]
+    params = [tenant_id, adapt(start), adapt(end), tenant_id, adapt(start), adapt(end)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         raw = cursor.fetchall()
