@@ -7,22 +7,25 @@ from maas.scopes import ALL_SCOPES
 from tenants import services
 from tenants.models import ApiKey, Membership, Tenant
 
+# What an operator may see of a key (never its hash).
+KEY_FIELDS = (
+    "id",
+    "name",
+    "prefix",
+    "scopes",
+    "created_at",
+    "last_used_at",
+    "expires_at",
+    "revoked_at",
+)
+
 
 class ApiKeyInline(admin.TabularInline):
     model = ApiKey
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = (
-        "id",
-        "name",
-        "prefix",
-        "scopes",
-        "created_at",
-        "last_used_at",
-        "expires_at",
-        "revoked_at",
-    )
+    fields = KEY_FIELDS
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -76,33 +79,12 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return ()
-        return (
-            "id",
-            "tenant",
-            "prefix",
-            "scopes",
-            "created_at",
-            "last_used_at",
-            "expires_at",
-            "revoked_at",
-        )
+        return () if obj is None else tuple(f for f in ("tenant", *KEY_FIELDS) if f != "name")
 
     def get_fields(self, request, obj=None):
         if obj is None:
             return ("tenant", "name", "scopes", "expires_at")
-        return (
-            "id",
-            "tenant",
-            "name",
-            "prefix",
-            "scopes",
-            "created_at",
-            "last_used_at",
-            "expires_at",
-            "revoked_at",
-        )
+        return ("tenant", *KEY_FIELDS)
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -43,17 +43,21 @@ def test_only_post_is_keyed(api):
     assert response.status_code == 200  # only POST is idempotent-keyed; PATCH ignores the header
 
 
-def test_a_request_still_in_flight_is_409_in_use(api, tenant):
-    now = timezone.now()
+def in_flight(api, tenant, locked_at):
+    """The record a request holding key idem-1 for post_key(api) leaves while it runs."""
     IdempotencyRecord.objects.create(
         tenant_id=tenant.pk,
         key="idem-1",
         request_hash=_fingerprint_of_post(api),
         method="POST",
         path="/v1/api-keys",
-        locked_at=now,
-        expires_at=now + timedelta(hours=24),
+        locked_at=locked_at,
+        expires_at=locked_at + timedelta(hours=24),
     )
+
+
+def test_a_request_still_in_flight_is_409_in_use(api, tenant):
+    in_flight(api, tenant, locked_at=timezone.now())
     error = assert_error(post_key(api), 409, "conflict_error", "idempotency_key_in_use")
     assert "still being processed" in error["message"]
     assert not ApiKey.objects.filter(name="deploy").exists()
@@ -61,15 +65,7 @@ def test_a_request_still_in_flight_is_409_in_use(api, tenant):
 
 def test_a_stale_lock_of_a_dead_request_is_taken_over(api, tenant, settings):
     long_ago = timezone.now() - timedelta(seconds=settings.MAAS_IDEMPOTENCY_LOCK_SECONDS + 1)
-    IdempotencyRecord.objects.create(
-        tenant_id=tenant.pk,
-        key="idem-1",
-        request_hash=_fingerprint_of_post(api),
-        method="POST",
-        path="/v1/api-keys",
-        locked_at=long_ago,
-        expires_at=long_ago + timedelta(hours=24),
-    )
+    in_flight(api, tenant, locked_at=long_ago)
     assert post_key(api).status_code == 201
     assert ApiKey.objects.filter(name="deploy").count() == 1
 
