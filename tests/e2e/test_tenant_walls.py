@@ -72,3 +72,25 @@ def test_lists_never_show_another_tenants_objects(http, name):
     route = next(r for n, r, _ in _routes() if n == name)
     listed = http(ApiKeyFactory(tenant=intruder).raw).get("/" + route).json()["data"]
     assert not theirs & {item["id"] for item in listed}
+
+
+@pytest.mark.usefixtures("price_books")
+def test_usage_and_invoices_without_ids_show_only_the_callers_own(http, settings):
+    from billing.services import usage_process, usage_record
+
+    settings.MAAS_USAGE_SINK = "database"
+    owner, intruder = TenantFactory(), TenantFactory()
+    usage_record(
+        tenant=owner,
+        meter="predictions",
+        quantity=50_000,
+        idempotency_key="a",
+        dimensions={"price_tier": "heavy", "model": "mdl_secret"},
+    )
+    usage_process()
+    b = http(ApiKeyFactory(tenant=intruder).raw)
+    assert b.get("/v1/usage", params={"group_by": "model"}).json()["data"] == []
+    assert b.get("/v1/usage.csv").text.strip().splitlines()[1:] == []
+    upcoming = b.get("/v1/invoices/upcoming").json()
+    assert upcoming["lines"] == [] and upcoming["total"] == "0.00"
+    assert "mdl_secret" not in b.get("/v1/usage.csv", params={"group_by": "model"}).text
