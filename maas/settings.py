@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "maas.apps.MaasConfig",
     "tenants",
     "billing",
+    "catalog",
 ]
 
 MIDDLEWARE = [

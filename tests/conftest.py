@@ -9,11 +9,12 @@ from tests.helpers import HttpApi
 
 
 @pytest.fixture(autouse=True)
-def _fast_tests(settings):
+def _fast_tests(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MAAS_ACCESS_LOG = False
     # Each test its own usage stream, so no test drains events another left behind.
     settings.MAAS_USAGE_STREAM = f"maas:test:{uuid.uuid4().hex}"
+    settings.MEDIA_ROOT = tmp_path / "files"  # uploads and artifacts of this test only
 
 
 @pytest.fixture

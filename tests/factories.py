@@ -1,6 +1,8 @@
 from datetime import UTC, datetime
 
 import factory
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from factory.django import DjangoModelFactory
 
 from maas.scopes import ALL_SCOPES
@@ -46,3 +48,21 @@ class InvoiceFactory(DjangoModelFactory):
     period_end = factory.LazyFunction(lambda: datetime(2026, 2, 1, tzinfo=UTC))
     status = "open"
     finalized_at = factory.LazyFunction(lambda: datetime(2026, 2, 1, 1, tzinfo=UTC))
+
+
+class DatasetFactory(DjangoModelFactory):
+    """A dataset row with a small CSV stored for it."""
+
+    class Meta:
+        model = "catalog.Dataset"
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"dataset {n}")
+    format = "csv"
+    size_bytes = 12
+    sha256 = "0" * 64
+    n_rows = 2
+    columns = factory.LazyFunction(lambda: [{"name": "a", "dtype": "number"}])
+    file = factory.LazyAttribute(
+        lambda o: default_storage.save(f"datasets/{o.tenant.pk}/f.csv", ContentFile(b"a\n1\n2\n"))
+    )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.factories import ApiKeyFactory, InvoiceFactory, TenantFactory
+from tests.factories import ApiKeyFactory, DatasetFactory, InvoiceFactory, TenantFactory
 from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,11 +18,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 OWNED: dict[str, Callable] = {
     "api-key-detail": lambda tenant: {"id": ApiKeyFactory(tenant=tenant).pk},
     "invoice-detail": lambda tenant: {"id": InvoiceFactory(tenant=tenant).pk},
+    "dataset-detail": lambda tenant: {"id": DatasetFactory(tenant=tenant).pk},
 }
 # List routes -> the ids of `tenant`'s objects a list would show.
 LISTS: dict[str, Callable] = {
     "api-key-list": lambda tenant: {ApiKeyFactory(tenant=tenant).pk},
     "invoice-list": lambda tenant: {InvoiceFactory(tenant=tenant).pk},
+    "dataset-list": lambda tenant: {DatasetFactory(tenant=tenant).pk},
 }
 
 
