@@ -7,11 +7,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog import selectors, services
-from catalog.models import Dataset
+from catalog.models import Dataset, Model, ModelVersion
 from catalog.parsing import TableError
 from catalog.uploads import QuotaHashingUploadHandler
 from maas.base_views import TenantAPIView
-from maas.errors import InvalidRequest, PayloadTooLarge
+from maas.errors import InvalidRequest, NotFound, PayloadTooLarge
 
 # Room for the multipart envelope (boundaries, headers, a name field) around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -97,3 +97,78 @@ class DatasetDetailApi(TenantAPIView):
         body = {**_out(dataset), "deleted": True}
         services.dataset_delete(dataset=dataset)
         return Response(body)
+
+
+def model_json(model: Model) -> dict:
+    return {
+        "id": model.id,
+        "object": "model",
+        "name": model.name,
+        "task": model.task,
+        "latest_version": model.latest_version or None,
+        "created_at": model.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def version_json(version: ModelVersion) -> dict:
+    return {
+        "object": "model_version",
+        "model": version.model_id,
+        "version": version.version,
+        "algorithm": version.algorithm,
+        "framework": version.framework,
+        "price_tier": version.price_tier,
+        "params": version.params,
+        "metrics": version.metrics,
+        "signature": version.signature,
+        "training_job": version.training_job or None,
+        "onnx": {"available": bool(version.onnx_path), **version.onnx_parity},
+        "created_at": version.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+class ModelListApi(TenantAPIView):
+    resource_name = "model"
+
+    def tenant_queryset(self) -> QuerySet[Model]:
+        return selectors.model_list(tenant=self.request.tenant)
+
+    def get(self, request: Request) -> Response:
+        return self.list_response(self.get_queryset(), model_json)
+
+
+class ModelDetailApi(ModelListApi):
+    def get(self, request: Request, id: str) -> Response:
+        return Response(model_json(self.get_object()))
+
+    def delete(self, request: Request, id: str) -> Response:
+        model = self.get_object()
+        body = {**model_json(model), "deleted": True}
+        services.model_delete(model=model)
+        return Response(body)
+
+
+class ModelVersionListApi(TenantAPIView):
+    resource_name = "model version"
+    tenant_field = "model__tenant_id"
+    lookup_url_kwarg = "n"
+    lookup_field = "version"
+
+    def tenant_queryset(self) -> QuerySet[ModelVersion]:
+        return selectors.model_versions(tenant=self.request.tenant, model_id=self.kwargs["id"])
+
+    def _require_model(self) -> None:
+        if selectors.model_get(tenant=self.request.tenant, model_id=self.kwargs["id"]) is None:
+            raise NotFound(f"No such model: {self.kwargs['id']!r}.", param="id")
+
+    def get(self, request: Request, id: str) -> Response:
+        self._require_model()
+        return self.list_response(self.get_queryset(), version_json)
+
+
+class ModelVersionDetailApi(ModelVersionListApi):
+    def get(self, request: Request, id: str, n: str) -> Response:
+        self._require_model()
+        if not n.isdigit():
+            raise NotFound(f"No version {n!r} of model {id!r}; versions are numbers.", param="n")
+        return Response(version_json(self.get_object()))

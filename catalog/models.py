@@ -27,3 +27,51 @@ class Dataset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.id})"
+
+
+class Model(models.Model):
+    """A named model of a tenant; each successful training job adds a version."""
+
+    id = PrefixedIdField(prefix="mdl")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="models")
+    name = models.CharField(max_length=100)
+    task = models.CharField(max_length=20)  # classification | regression
+    latest_version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="model_name_once")]
+        indexes = [models.Index(fields=["tenant", "-created_at", "-id"], name="model_list")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+
+class ModelVersion(models.Model):
+    """One trained version: what it is, how well it did, its input signature and its artifacts
+    (only files our workers wrote; their sha256 is checked before any load)."""
+
+    model = models.ForeignKey(Model, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    algorithm = models.CharField(max_length=50)
+    framework = models.CharField(max_length=20)
+    price_tier = models.CharField(max_length=20)
+    params = models.JSONField(default=dict)
+    metrics = models.JSONField(default=dict)
+    signature = models.JSONField(help_text='{"inputs": [{"name", "dtype"}], "target", "classes"?}')
+    training_job = models.CharField(max_length=40, blank=True)
+    native_path = models.CharField(max_length=500)
+    native_sha256 = models.CharField(max_length=64)
+    onnx_path = models.CharField(max_length=500, blank=True, help_text="empty: no usable export")
+    onnx_sha256 = models.CharField(max_length=64, blank=True)
+    onnx_parity = models.JSONField(default=dict, help_text="the export checked against the native")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model", "version"], name="model_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_id} v{self.version}"

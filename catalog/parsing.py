@@ -10,7 +10,7 @@ import csv
 import io
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 import orjson
@@ -23,16 +23,36 @@ class TableError(ValueError):
     """A problem with the uploaded file, worded for the person who sent it."""
 
 
+DISTINCT_CAP = 1001  # enough to tell a categorical target from a continuous one
+
+
 @dataclass
 class ColumnStats:
     name: str
     numeric: bool = True
     boolean: bool = True
     seen: bool = False
+    missing: int = 0
+    present: int = 0  # JSON Lines: rows that have the key at all
+    values: set = field(default_factory=set)
+
+    def _count(self, value: Any) -> None:
+        if len(self.values) < DISTINCT_CAP:
+            self.values.add(value)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "distinct": len(self.values),
+            "missing": self.missing,
+        }
 
     def observe_text(self, value: str) -> None:
         if value == "":
+            self.missing += 1
             return
+        self._count(value)
         self.seen = True
         if self.boolean and value.strip().lower() not in _BOOL_WORDS:
             self.boolean = False
@@ -43,8 +63,11 @@ class ColumnStats:
                 self.numeric = False
 
     def observe_json(self, value: Any) -> None:
+        self.present += 1
         if value is None:
+            self.missing += 1
             return
+        self._count(value)
         self.seen = True
         if not isinstance(value, bool):
             self.boolean = False
@@ -131,7 +154,7 @@ def _summarize_csv(binary: IO[bytes]) -> TableSummary:
         raise TableError(f"Line {position['line']} is not valid CSV ({exc}).") from None
     if rows == 0:
         raise TableError("The file has a header but no rows.")
-    return TableSummary("csv", rows, [{"name": c.name, "dtype": c.dtype} for c in stats])
+    return TableSummary("csv", rows, [c.summary() for c in stats])
 
 
 def _check_names(names: list[str], line: int) -> None:
@@ -172,4 +195,6 @@ def _summarize_jsonl(binary: IO[bytes]) -> TableSummary:
         rows += 1
     if rows == 0:
         raise TableError("The file is empty: send JSON Lines with at least one object.")
-    return TableSummary("jsonl", rows, [{"name": c.name, "dtype": c.dtype} for c in stats.values()])
+    for column in stats.values():
+        column.missing += rows - column.present
+    return TableSummary("jsonl", rows, [c.summary() for c in stats.values()])

@@ -1,13 +1,15 @@
 """Writes of the catalog."""
 
 import logging
+from typing import Any
 
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from billing.services import usage_record
-from catalog.models import Dataset
+from catalog.artifacts import artifacts_delete
+from catalog.models import Dataset, Model, ModelVersion
 from catalog.parsing import sniff_format, summarize
 from maas.ids import new_id
 
@@ -55,3 +57,72 @@ def dataset_delete(*, dataset: Dataset) -> None:
     with transaction.atomic():
         dataset.delete()
         transaction.on_commit(lambda: default_storage.delete(path))
+
+
+class ModelTaskMismatch(ValueError):
+    pass
+
+
+def model_check_name(*, tenant, name: str, task: str) -> None:
+    """Raises ModelTaskMismatch when the tenant's model of that name exists for another task."""
+    existing = Model.objects.filter(tenant=tenant, name=name).values_list("task", flat=True).first()
+    if existing is not None and existing != task:
+        raise ModelTaskMismatch(
+            f"Model {name!r} is a {existing} model; a {task} version cannot be added to it. "
+            "Choose another model name."
+        )
+
+
+def model_version_publish(
+    *,
+    tenant,
+    model_name: str,
+    task: str,
+    algorithm: str,
+    framework: str,
+    price_tier: str,
+    params: dict[str, Any],
+    metrics: dict[str, Any],
+    signature: dict[str, Any],
+    training_job: str,
+    native: tuple[str, str],
+    onnx: tuple[str, str] | None,
+    onnx_parity: dict[str, Any],
+) -> ModelVersion:
+    """Adds the next version to the tenant's model of that name (created if absent). Call it
+    inside the transaction that finishes the training job, so both happen or neither."""
+    with transaction.atomic():
+        model_check_name(tenant=tenant, name=model_name, task=task)
+        try:
+            with transaction.atomic():
+                Model.objects.get_or_create(tenant=tenant, name=model_name, defaults={"task": task})
+        except IntegrityError:
+            pass  # created by a concurrent job just now
+        model = Model.objects.select_for_update().get(tenant=tenant, name=model_name)
+        model.latest_version += 1
+        model.save(update_fields=["latest_version", "updated_at"])
+        return ModelVersion.objects.create(
+            model=model,
+            version=model.latest_version,
+            algorithm=algorithm,
+            framework=framework,
+            price_tier=price_tier,
+            params=params,
+            metrics=metrics,
+            signature=signature,
+            training_job=training_job,
+            native_path=native[0],
+            native_sha256=native[1],
+            onnx_path=onnx[0] if onnx else "",
+            onnx_sha256=onnx[1] if onnx else "",
+            onnx_parity=onnx_parity,
+        )
+
+
+def model_delete(*, model: Model) -> None:
+    """Removes the model and its versions from the catalog (and so from serving); their
+    artifacts are deleted once that commits."""
+    paths = [p for v in model.versions.all() for p in (v.native_path, v.onnx_path) if p]
+    with transaction.atomic():
+        model.delete()
+        transaction.on_commit(lambda: artifacts_delete(paths))

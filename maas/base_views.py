@@ -55,6 +55,8 @@ class TenantAPIView(GenericAPIView):
     tenant_field: ClassVar[str] = "tenant_id"
     # URL kwarg holding the object's id; None for a singleton (the tenant's one object).
     lookup_url_kwarg: ClassVar[str | None] = "id"
+    # The model field that URL kwarg matches.
+    lookup_field: ClassVar[str] = "pk"
     # Lists are newest first by this datetime field (then id).
     list_order_field: ClassVar[str] = "created_at"
     # How 404 messages name the object: "No such dataset: 'ds_...'".
@@ -88,7 +90,7 @@ class TenantAPIView(GenericAPIView):
         if self.lookup_url_kwarg is None:
             return queryset.get()
         object_id = self.kwargs[self.lookup_url_kwarg]
-        obj = queryset.filter(pk=object_id).first()
+        obj = queryset.filter(**{self.lookup_field: object_id}).first()
         if obj is None:
             raise NotFound(f"No such {self.resource_name}: {object_id!r}.", param="id")
         return obj

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "tenants",
     "billing",
     "catalog",
+    "training",
 ]
 
 MIDDLEWARE = [
@@ -164,6 +165,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "maas.tasks.purge_expired_idempotency_records",
         "schedule": 3600.0,
     },
+    "reap-stuck-training-jobs": {
+        "task": "training.tasks.reap_stuck_training_jobs",
+        "schedule": 300.0,
+    },
     "purge-rate-limit-counters": {
         "task": "maas.tasks.purge_rate_limit_counters",
         "schedule": 300.0,
@@ -212,6 +217,14 @@ MAAS_IDEMPOTENCY_TTL_SECONDS = env.int("MAAS_IDEMPOTENCY_TTL_SECONDS", default=2
 MAAS_IDEMPOTENCY_LOCK_SECONDS = env.int("MAAS_IDEMPOTENCY_LOCK_SECONDS", default=120)
 MAAS_ACCESS_LOG = env.bool("MAAS_ACCESS_LOG", default=True)
 
+# --- training ---------------------------------------------------------------------------------
+# Set when workers consume the training_gpu queue; Keras jobs of at least MAAS_GPU_MIN_WORK
+# (rows x widest layer x epochs) then go there (small networks train faster on CPUs).
+MAAS_GPU_WORKERS = env.bool("MAAS_GPU_WORKERS", default=False)
+MAAS_GPU_MIN_WORK = env.int("MAAS_GPU_MIN_WORK", default=1_000_000 * 1024 * 3)
+MAAS_TRAINING_MAX_ATTEMPTS = env.int("MAAS_TRAINING_MAX_ATTEMPTS", default=2)
+MAAS_TRAINING_STUCK_SECONDS = env.int("MAAS_TRAINING_STUCK_SECONDS", default=3600)
+
 # --- billing ----------------------------------------------------------------------------------
 # "stream": usage outside a transaction goes to a Redis stream drained by the billing worker;
 # "database": straight into the usage table. The stream needs REDIS_URL.
@@ -251,7 +264,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 STATIC_ROOT.mkdir(exist_ok=True)
-MEDIA_ROOT = DATA_DIR / "files"
+MEDIA_ROOT = Path(env.str("MAAS_MEDIA_ROOT", default=str(DATA_DIR / "files")))
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)

@@ -9,6 +9,7 @@ v1 = [
     path("", include("tenants.urls")),
     path("", include("billing.urls")),
     path("", include("catalog.urls")),
+    path("", include("training.urls")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     # Anything else under /v1 is a JSON 404, whatever DEBUG says.
     re_path(r"^.*$", errors.not_found_view),

@@ -66,3 +66,39 @@ class DatasetFactory(DjangoModelFactory):
     file = factory.LazyAttribute(
         lambda o: default_storage.save(f"datasets/{o.tenant.pk}/f.csv", ContentFile(b"a\n1\n2\n"))
     )
+
+
+class ModelFactory(DjangoModelFactory):
+    class Meta:
+        model = "catalog.Model"
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"model-{n}")
+    task = "classification"
+    latest_version = 1
+
+
+class ModelVersionFactory(DjangoModelFactory):
+    class Meta:
+        model = "catalog.ModelVersion"
+
+    model = factory.SubFactory(ModelFactory)
+    version = 1
+    algorithm = "logistic_regression"
+    framework = "sklearn"
+    price_tier = "light"
+    signature = factory.LazyFunction(lambda: {"inputs": [], "target": "y"})
+    native_path = "none"
+    native_sha256 = "0" * 64
+
+
+class TrainingJobFactory(DjangoModelFactory):
+    class Meta:
+        model = "training.TrainingJob"
+
+    tenant = factory.SubFactory(TenantFactory)
+    dataset_ref = "ds_gone"
+    algorithm = "logistic_regression"
+    target = "y"
+    model_name = "m"
+    queue = "training"

@@ -42,11 +42,11 @@ def test_csv_upload_is_described_stored_and_metered(api, tenant):
 
     assert body["sha256"] == hashlib.sha256(CSV).hexdigest()
     assert body["columns"] == [
-        {"name": "age", "dtype": "number"},
-        {"name": "income", "dtype": "number"},
-        {"name": "city", "dtype": "string"},
-        {"name": "member", "dtype": "boolean"},
-        {"name": "label", "dtype": "number"},
+        {"name": "age", "dtype": "number", "distinct": 3, "missing": 0},
+        {"name": "income", "dtype": "number", "distinct": 2, "missing": 1},
+        {"name": "city", "dtype": "string", "distinct": 2, "missing": 0},
+        {"name": "member", "dtype": "boolean", "distinct": 3, "missing": 0},
+        {"name": "label", "dtype": "number", "distinct": 2, "missing": 0},
     ]
     stored = Dataset.objects.get(pk=body["id"])
     with default_storage.open(stored.file, "rb") as f:
@@ -61,11 +61,11 @@ def test_jsonl_upload(api):
     content = b'{"x": 1.5, "y": "a", "ok": true}\n\n{"x": 2, "y": null, "ok": false, "z": 3}\n'
     body = upload(api, content, filename="rows.jsonl").json()
     assert body["format"] == "jsonl" and body["n_rows"] == 2 and body["name"] == "rows.jsonl"
-    assert body["columns"] == [
-        {"name": "x", "dtype": "number"},
-        {"name": "y", "dtype": "string"},
-        {"name": "ok", "dtype": "boolean"},
-        {"name": "z", "dtype": "number"},
+    assert [(c["name"], c["dtype"], c["missing"]) for c in body["columns"]] == [
+        ("x", "number", 0),
+        ("y", "string", 1),
+        ("ok", "boolean", 0),
+        ("z", "number", 1),
     ]
 
 
@@ -151,3 +151,4 @@ def test_parser_streams_large_files():
     summary = summarize(io.BytesIO(b"a,b,c\n" + rows), "csv")
     assert summary.n_rows == 200_000
     assert [c["dtype"] for c in summary.columns] == ["number", "number", "string"]
+    assert summary.columns[0]["distinct"] == 1001  # capped

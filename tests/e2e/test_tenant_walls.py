@@ -9,7 +9,15 @@ from collections.abc import Callable
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.factories import ApiKeyFactory, DatasetFactory, InvoiceFactory, TenantFactory
+from tests.factories import (
+    ApiKeyFactory,
+    DatasetFactory,
+    InvoiceFactory,
+    ModelFactory,
+    ModelVersionFactory,
+    TenantFactory,
+    TrainingJobFactory,
+)
 from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,12 +27,23 @@ OWNED: dict[str, Callable] = {
     "api-key-detail": lambda tenant: {"id": ApiKeyFactory(tenant=tenant).pk},
     "invoice-detail": lambda tenant: {"id": InvoiceFactory(tenant=tenant).pk},
     "dataset-detail": lambda tenant: {"id": DatasetFactory(tenant=tenant).pk},
+    "model-detail": lambda tenant: {"id": ModelFactory(tenant=tenant).pk},
+    "model-versions": lambda tenant: {"id": ModelVersionFactory(model__tenant=tenant).model_id},
+    "model-version-detail": lambda tenant: {
+        "id": ModelVersionFactory(model__tenant=tenant).model_id,
+        "n": "1",
+    },
+    "training-job-detail": lambda tenant: {"id": TrainingJobFactory(tenant=tenant).pk},
+    "training-job-cancel": lambda tenant: {"id": TrainingJobFactory(tenant=tenant).pk},
+    "training-job-events": lambda tenant: {"id": TrainingJobFactory(tenant=tenant).pk},
 }
 # List routes -> the ids of `tenant`'s objects a list would show.
 LISTS: dict[str, Callable] = {
     "api-key-list": lambda tenant: {ApiKeyFactory(tenant=tenant).pk},
     "invoice-list": lambda tenant: {InvoiceFactory(tenant=tenant).pk},
     "dataset-list": lambda tenant: {DatasetFactory(tenant=tenant).pk},
+    "model-list": lambda tenant: {ModelFactory(tenant=tenant).pk},
+    "training-job-list": lambda tenant: {TrainingJobFactory(tenant=tenant).pk},
 }
 
 

@@ -1,0 +1,139 @@
+"""Keras dense networks. Imported by the training worker only: importing TensorFlow costs
+seconds and ~660 MB, so web processes never do.
+
+The preprocessing (imputation, scaling, one-hot) is a scikit-learn ColumnTransformer fitted
+with the network; the served ONNX graph is the preprocessor's export joined to the network's, so
+predictions take the raw columns like every other model.
+"""
+
+from typing import Any
+
+import numpy as np
+
+from training.data import build_preprocessor
+from training.onnx_export import check_parity, preprocessor_to_onnx
+from training.trainers import Canceled, TrainResult, _metrics, native_zip
+
+
+def _network(keras, n_inputs: int, n_outputs: int, params: dict[str, Any], classifier: bool):
+    layers = [keras.Input((n_inputs,), name="features")]
+    for units in params["hidden_units"]:
+        layers.append(keras.layers.Dense(units, activation="relu"))
+        if params["dropout"]:
+            layers.append(keras.layers.Dropout(params["dropout"]))
+    layers.append(
+        keras.layers.Dense(n_outputs, activation="softmax" if classifier else None, name="output")
+    )
+    model = keras.Sequential(layers)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
+        loss="sparse_categorical_crossentropy" if classifier else "mse",
+    )
+    return model
+
+
+def train_keras(algorithm, params, table, X_train, X_val, y_train, y_val, signature, reporter):
+    import keras
+    import skops.io as sio
+
+    classifier = algorithm.task == "classification"
+    keras.utils.set_random_seed(0)
+    preprocessor = build_preprocessor(table.inputs, scale=True)
+    Z_train = preprocessor.fit_transform(X_train).astype(np.float32)
+    Z_val = preprocessor.transform(X_val).astype(np.float32)
+    n_outputs = len(table.classes) if classifier else 1
+    model = _network(keras, Z_train.shape[1], n_outputs, params, classifier)
+    epochs = params["epochs"]
+    canceled = []
+
+    class Progress(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs = {k: float(v) for k, v in (logs or {}).items()}
+            reporter.progress(0.2 + 0.6 * (epoch + 1) / epochs, f"epoch {epoch + 1}", **logs)
+            try:
+                reporter.check_cancel()
+            except Canceled:
+                canceled.append(epoch)
+                self.model.stop_training = True
+
+    callbacks = [Progress()]
+    if params["early_stopping_patience"]:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                patience=params["early_stopping_patience"], restore_best_weights=True
+            )
+        )
+    model.fit(
+        Z_train,
+        y_train.astype(np.int64 if classifier else np.float32),
+        validation_data=(Z_val, y_val.astype(np.int64 if classifier else np.float32)),
+        epochs=epochs,
+        batch_size=params["batch_size"],
+        callbacks=callbacks,
+        verbose=0,
+    )
+    if canceled:
+        raise Canceled()
+    raw = model.predict(Z_val, verbose=0)
+    if classifier:
+        proba, pred = raw.astype(np.float64), np.argmax(raw, axis=1)
+    else:
+        proba, pred = None, raw.reshape(-1).astype(np.float64)
+    metrics = _metrics(algorithm.task, y_val, pred, proba, n_outputs if classifier else None)
+    reporter.progress(0.85, "validation metrics", **metrics)
+    reporter.check_cancel()
+
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        keras_path = Path(tmp) / "model.keras"
+        model.save(keras_path)
+        native = native_zip(
+            {"preprocessor.skops": sio.dumps(preprocessor), "model.keras": keras_path.read_bytes()}
+        )
+        onnx, parity = None, {"passed": False}
+        try:
+            onnx_path = Path(tmp) / "network.onnx"
+            model.export(str(onnx_path), format="onnx", verbose=False)
+            candidate = _join(preprocessor, X_train.head(1), onnx_path.read_bytes())
+            parity = check_parity(candidate, X_val, native_proba=proba, native_pred=pred)
+            onnx = candidate if parity["passed"] else None
+        except Exception as exc:
+            parity = {"passed": False, "error": f"{type(exc).__name__}: {exc}"}
+    reporter.progress(0.95, "ONNX export checked", **parity)
+    return TrainResult(
+        metrics=metrics,
+        signature=signature,
+        native=native,
+        native_name="model.zip",
+        onnx=onnx,
+        parity=parity,
+        rows=len(table.y),
+    )
+
+
+def _join(preprocessor, X_sample, network_onnx: bytes) -> bytes:
+    """One graph: raw columns -> preprocessor -> network."""
+    import onnx
+    from onnx import compose
+
+    network = onnx.load_from_string(network_onnx)
+    opset = next(o.version for o in network.opset_import if o.domain in ("", "ai.onnx"))
+    pre = preprocessor_to_onnx(preprocessor, X_sample, opset)
+    pre.ir_version = network.ir_version
+    # merge_models wants one version per operator domain. The preprocessor's operators mean
+    # the same at the network's (newer) opset; the parity check that follows proves it.
+    versions = {o.domain: o.version for o in network.opset_import}
+    for entry in pre.opset_import:
+        if entry.domain in versions:
+            entry.version = max(entry.version, versions[entry.domain])
+    for entry in network.opset_import:
+        entry.version = max(
+            entry.version, {o.domain: o.version for o in pre.opset_import}.get(entry.domain, 0)
+        )
+    network = compose.add_prefix(network, prefix="net_")
+    merged = compose.merge_models(
+        pre, network, io_map=[(pre.graph.output[0].name, network.graph.input[0].name)]
+    )
+    return merged.SerializeToString()

@@ -1,0 +1,90 @@
+"""ONNX exports of trained models, and the parity check that decides whether one may serve.
+
+A version is served from its ONNX export only if, on the validation rows, the export's
+predictions match the native model's: classes agree on at least 99.9 % of rows and
+probabilities within 1e-3; regression outputs within 1e-3 x max(1, |y|). Otherwise the export
+is rejected (kept out of the catalog) and the parity result says why.
+"""
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+PROBABILITY_TOLERANCE = 1e-3
+REGRESSION_TOLERANCE = 1e-3
+LABEL_AGREEMENT = 0.999
+
+
+def onnx_feed(X: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The input dict an ONNX session takes for rows of X (one [n, 1] tensor per column)."""
+    feed = {}
+    for column in X.columns:
+        if pd.api.types.is_numeric_dtype(X[column]):
+            feed[column] = X[column].to_numpy(dtype=np.float32).reshape(-1, 1)
+        else:
+            feed[column] = X[column].astype(str).to_numpy(dtype=object).reshape(-1, 1)
+    return feed
+
+
+def _initial_types(X: pd.DataFrame):
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    return [
+        (
+            c,
+            FloatTensorType([None, 1])
+            if pd.api.types.is_numeric_dtype(X[c])
+            else StringTensorType([None, 1]),
+        )
+        for c in X.columns
+    ]
+
+
+def sklearn_to_onnx(pipeline, X: pd.DataFrame, *, classifier: bool) -> bytes:
+    from skl2onnx import convert_sklearn
+
+    options = {id(pipeline): {"zipmap": False}} if classifier else None
+    model = convert_sklearn(pipeline, initial_types=_initial_types(X), options=options)
+    return model.SerializeToString()
+
+
+def preprocessor_to_onnx(preprocessor, X: pd.DataFrame, opset: int):
+    from skl2onnx import convert_sklearn
+
+    return convert_sklearn(preprocessor, initial_types=_initial_types(X), target_opset=opset)
+
+
+def run_onnx(onnx_bytes: bytes, X: pd.DataFrame) -> list[np.ndarray]:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    names = {i.name for i in session.get_inputs()}
+    feed = {k: v for k, v in onnx_feed(X).items() if k in names}
+    return session.run(None, feed)
+
+
+def check_parity(
+    onnx_bytes: bytes,
+    X_val: pd.DataFrame,
+    *,
+    native_proba: np.ndarray | None,
+    native_pred: np.ndarray,
+) -> dict[str, Any]:
+    """Compares the export with the native predictions on the validation rows."""
+    try:
+        outputs = run_onnx(onnx_bytes, X_val)
+    except Exception as exc:  # an export that does not even run is a failed check
+        return {"passed": False, "rows": len(X_val), "error": f"{type(exc).__name__}: {exc}"}
+    rows = len(X_val)
+    if native_proba is not None:
+        proba = outputs[-1] if outputs[-1].ndim == 2 else outputs[0]
+        proba = np.asarray(proba, dtype=np.float64).reshape(rows, -1)
+        diff = float(np.max(np.abs(proba - native_proba))) if rows else 0.0
+        agreement = float(np.mean(np.argmax(proba, axis=1) == native_pred)) if rows else 1.0
+        passed = diff <= PROBABILITY_TOLERANCE and agreement >= LABEL_AGREEMENT
+        return {"passed": passed, "rows": rows, "max_abs_diff": diff, "label_agreement": agreement}
+    pred = np.asarray(outputs[0], dtype=np.float64).reshape(-1)
+    scale = np.maximum(1.0, np.abs(native_pred))
+    diff = float(np.max(np.abs(pred - native_pred) / scale)) if rows else 0.0
+    return {"passed": diff <= REGRESSION_TOLERANCE, "rows": rows, "max_rel_diff": diff}
