@@ -151,6 +151,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # The transport polls its folder; the default 1 s is most of a job's queue latency.
+        "polling_interval": 0.1,
     }
 CELERY_TASK_IGNORE_RESULT = True  # job state lives in the database, not in a result backend
 CELERY_TASK_SERIALIZER = "json"
