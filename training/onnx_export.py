@@ -44,6 +44,10 @@ def _initial_types(X: pd.DataFrame):
 def sklearn_to_onnx(pipeline, X: pd.DataFrame, *, classifier: bool) -> bytes:
     from skl2onnx import convert_sklearn
 
+    from training import fast_trees
+
+    fast_trees.install()
+
     options = {id(pipeline): {"zipmap": False}} if classifier else None
     model = convert_sklearn(pipeline, initial_types=_initial_types(X), options=options)
     return model.SerializeToString()

@@ -1,0 +1,34 @@
+import pytest
+from django.contrib.auth.models import User
+
+from tests.training.test_training import create, run
+from training.models import TrainingJob
+
+pytestmark = pytest.mark.django_db
+
+
+def test_operator_pages_and_rerun(client, api, tenant, cancer_dataset):
+    job = run(
+        create(
+            api,
+            dataset=cancer_dataset.pk,
+            target="diagnosis",
+            algorithm="logistic_regression",
+            model="m",
+        ).json()["id"]
+    )
+    client.force_login(
+        User.objects.create_user("op", password="pw", is_staff=True, is_superuser=True)
+    )
+    page = client.get(f"/admin/training/trainingjob/{job.pk}/change/").content.decode()
+    assert "validation metrics" in page and "succeeded" in page
+    model_page = client.get(f"/admin/catalog/model/{job.model_id}/change/").content.decode()
+    assert "logistic_regression" in model_page and "accuracy" in model_page
+    assert client.get("/admin/catalog/dataset/").status_code == 200
+    client.post("/admin/training/trainingjob/", {"action": "rerun", "_selected_action": [job.pk]})
+    rerun = TrainingJob.objects.exclude(pk=job.pk).get()
+    assert (
+        rerun.status == "queued"
+        and rerun.model_name == "m"
+        and rerun.dataset_id == cancer_dataset.pk
+    )
