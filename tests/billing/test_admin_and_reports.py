@@ -4,6 +4,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.urls import reverse
 from freezegun import freeze_time
 
 from billing.models import Invoice
@@ -50,7 +51,7 @@ def test_usage_report_shows_a_chart_and_exports_csv(staff_client, closed_februar
 
 
 def test_invoice_pages_and_csv_export(staff_client, closed_february):
-    page = staff_client.get(f"/admin/billing/invoice/{closed_february.pk}/change/")
+    page = staff_client.get(reverse("admin:billing_invoice_change", args=[closed_february.pk]))
     assert page.status_code == 200 and "Late usage" not in page.content.decode()
     assert "Rows predicted" in page.content.decode()
     export = staff_client.post(

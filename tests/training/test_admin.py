@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import User
+from django.urls import reverse
 
 from tests.training.test_training import create, run
 from training.models import TrainingJob
@@ -20,9 +21,11 @@ def test_operator_pages_and_rerun(client, api, tenant, cancer_dataset):
     client.force_login(
         User.objects.create_user("op", password="pw", is_staff=True, is_superuser=True)
     )
-    page = client.get(f"/admin/training/trainingjob/{job.pk}/change/").content.decode()
+    page = client.get(reverse("admin:training_trainingjob_change", args=[job.pk])).content.decode()
     assert "validation metrics" in page and "succeeded" in page
-    model_page = client.get(f"/admin/catalog/model/{job.model_id}/change/").content.decode()
+    model_page = client.get(
+        reverse("admin:catalog_model_change", args=[job.model_id])
+    ).content.decode()
     assert "logistic_regression" in model_page and "accuracy" in model_page
     assert client.get("/admin/catalog/dataset/").status_code == 200
     client.post("/admin/training/trainingjob/", {"action": "rerun", "_selected_action": [job.pk]})
