@@ -54,6 +54,11 @@ def month_to_date(tenant) -> Decimal:
     return amount
 
 
+def spend_cache_forget(tenant_id: str) -> None:
+    """Drops this process's copy of the tenant's month-to-date charges."""
+    _cache.pop(tenant_id, None)
+
+
 def spend_check(tenant) -> SpendCheck:
     amount = month_to_date(tenant)
     return SpendCheck(
@@ -82,7 +87,7 @@ def spend_refresh(tenant) -> Decimal:
     SpendStatus.objects.update_or_create(
         tenant=tenant, defaults={"period_start": period, "amount": amount}
     )
-    _cache.pop(tenant.pk, None)
+    spend_cache_forget(tenant.pk)
     _raise_alerts(tenant, period, amount)
     return amount
 

@@ -1,9 +1,13 @@
 """Reads of the catalog; each takes the tenant it reads for."""
 
+from functools import cache
+
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.db.models import QuerySet
 
 from catalog.models import Dataset, Model, ModelVersion
+from maas.rowloader import RowLoader
 
 
 def dataset_list(*, tenant) -> QuerySet[Dataset]:
@@ -29,3 +33,26 @@ def model_get(*, tenant, model_id: str) -> Model | None:
 
 def model_versions(*, tenant, model_id: str) -> QuerySet[ModelVersion]:
     return ModelVersion.objects.filter(model__tenant=tenant, model_id=model_id)
+
+
+@cache
+def _serving_lookup() -> tuple[str, RowLoader]:
+    versions = RowLoader(ModelVersion, "v")
+    qn = connection.ops.quote_name
+    sql = (
+        f"SELECT {versions.columns} FROM {qn(ModelVersion._meta.db_table)} v "  # noqa: S608
+        f"JOIN {qn(Model._meta.db_table)} m ON m.{qn('id')} = v.{qn('model_id')} "
+        f"WHERE m.{qn('id')} = %s AND m.{qn('tenant_id')} = %s "
+        f"AND v.{qn('version')} = COALESCE(%s, m.{qn('latest_version')})"
+    )
+    return sql, versions
+
+
+def model_version_for_serving(*, tenant, model_id: str, version: int | None) -> ModelVersion | None:
+    """The version to serve (the latest when `version` is None), or None. One hand-written
+    query: the predict path runs it on every request (see maas.rowloader)."""
+    sql, versions = _serving_lookup()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [model_id, tenant.pk, version])
+        row = cursor.fetchone()
+    return versions.build(row) if row is not None else None

@@ -167,7 +167,9 @@ def _validation_error(exc: drf.ValidationError) -> tuple[str, str, str | None]:
 # --- the handler -------------------------------------------------------------------------------
 
 
-def _describe(exc: Exception, request: HttpRequest | None) -> tuple[int, str, str, str, str | None]:
+def describe_exception(
+    exc: Exception, request: HttpRequest | None
+) -> tuple[int, str, str, str, str | None]:
     """(status, type, code, message, param) for any exception."""
     if isinstance(exc, ApiError):
         return exc.status_code, exc.error_type, exc.code, exc.message, exc.param
@@ -244,7 +246,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every exception becomes a Response in the contract's shape."""
     view = context.get("view")
     request = getattr(context.get("request"), "_request", None)
-    status, error_type, code, message, param = _describe(exc, request)
+    status, error_type, code, message, param = describe_exception(exc, request)
     if status >= 500:
         log.error("unhandled exception in %s", type(view).__name__, exc_info=exc)
     headers: dict[str, str] = {}
@@ -273,7 +275,7 @@ def not_found_view(request: HttpRequest, exception: Exception | None = None, **k
 
 
 def bad_request_view(request: HttpRequest, exception: Exception | None = None):
-    status, error_type, code, message, param = _describe(exception or Exception(), request)
+    status, error_type, code, message, param = describe_exception(exception or Exception(), request)
     if status >= 500:
         status, error_type, code, message = (
             400,

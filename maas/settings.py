@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "billing",
     "catalog",
     "training",
+    "inference",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +227,11 @@ MAAS_GPU_WORKERS = env.bool("MAAS_GPU_WORKERS", default=False)
 MAAS_GPU_MIN_WORK = env.int("MAAS_GPU_MIN_WORK", default=1_000_000 * 1024 * 3)
 MAAS_TRAINING_MAX_ATTEMPTS = env.int("MAAS_TRAINING_MAX_ATTEMPTS", default=2)
 MAAS_TRAINING_STUCK_SECONDS = env.int("MAAS_TRAINING_STUCK_SECONDS", default=3600)
+
+# --- serving ----------------------------------------------------------------------------------
+MAAS_PREDICT_MAX_ROWS = env.int("MAAS_PREDICT_MAX_ROWS", default=1000)
+MAAS_MODEL_CACHE_SIZE = env.int("MAAS_MODEL_CACHE_SIZE", default=32)
+MAAS_MODEL_CACHE_BYTES = env.int("MAAS_MODEL_CACHE_BYTES", default=1_000_000_000)
 
 # --- billing ----------------------------------------------------------------------------------
 # "stream": usage outside a transaction goes to a Redis stream drained by the billing worker;

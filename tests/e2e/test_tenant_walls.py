@@ -28,6 +28,7 @@ OWNED: dict[str, Callable] = {
     "invoice-detail": lambda tenant: {"id": InvoiceFactory(tenant=tenant).pk},
     "dataset-detail": lambda tenant: {"id": DatasetFactory(tenant=tenant).pk},
     "model-detail": lambda tenant: {"id": ModelFactory(tenant=tenant).pk},
+    "model-predict": lambda tenant: {"id": ModelVersionFactory(model__tenant=tenant).model_id},
     "model-versions": lambda tenant: {"id": ModelVersionFactory(model__tenant=tenant).model_id},
     "model-version-detail": lambda tenant: {
         "id": ModelVersionFactory(model__tenant=tenant).model_id,
@@ -59,6 +60,8 @@ ID_ROUTES = [(name, route, cb) for name, route, cb in _routes() if "<" in route]
 
 
 def _methods(callback) -> list[str]:
+    if hasattr(callback, "maas_methods"):  # lean views (maas/lean_views.py)
+        return list(callback.maas_methods)
     view = getattr(callback, "view_class", None)
     return [m.upper() for m in ("get", "post", "patch", "put", "delete") if hasattr(view, m)]
 

@@ -1,0 +1,129 @@
+"""Loaded models, cached per process.
+
+Each model version is served from its ONNX export through an onnxruntime session (one thread:
+web workers are processes), warmed up on load. Only a scikit-learn version without a usable
+export falls back to its native skops artifact, loaded with skops' trusted types only. Both
+artifacts are read through catalog.artifacts.artifact_read, which checks their sha256 first.
+TensorFlow is never imported here.
+
+The cache is an LRU bounded by count and by artifact bytes (MAAS_MODEL_CACHE_SIZE,
+MAAS_MODEL_CACHE_BYTES). Callers look the version up in the database on every request (a
+deleted model is then a 404 at once, in every process) and the cache is keyed by the version's
+primary key and artifact hash, so a stale entry can never answer.
+"""
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+
+from catalog.artifacts import artifact_read
+from catalog.models import ModelVersion
+
+SKOPS_TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
+
+
+class NotServable(Exception):
+    pass
+
+
+@dataclass
+class Runtime:
+    version_id: int
+    inputs: list[dict[str, str]]
+    classes: list[Any] | None
+    task: str
+    engine: str  # "onnx" | "native"
+    size: int
+    session: Any = None
+    native: Any = None
+    output_names: tuple[str, ...] = ()
+
+    def predict(self, feed: dict[str, np.ndarray], frame) -> tuple[np.ndarray, np.ndarray | None]:
+        """(predictions: class indexes or values, probabilities or None)."""
+        if self.engine == "onnx":
+            outputs = self.session.run(None, feed)
+            if self.task == "classification":
+                proba = np.asarray(outputs[-1], dtype=np.float64)
+                proba = proba.reshape(proba.shape[0], -1)
+                return np.argmax(proba, axis=1), proba
+            return np.asarray(outputs[0], dtype=np.float64).reshape(-1), None
+        if self.task == "classification":
+            proba = self.native.predict_proba(frame)
+            return np.argmax(proba, axis=1), proba
+        return np.asarray(self.native.predict(frame), dtype=np.float64).reshape(-1), None
+
+
+_cache: "OrderedDict[tuple, Runtime]" = OrderedDict()
+_lock = threading.Lock()
+
+
+def _load(version: ModelVersion) -> Runtime:
+    task = "classification" if version.signature.get("classes") is not None else "regression"
+    common = {
+        "version_id": version.pk,
+        "inputs": version.signature["inputs"],
+        "classes": version.signature.get("classes"),
+        "task": task,
+    }
+    if version.onnx_path:
+        import onnxruntime as ort
+
+        data = artifact_read(version.onnx_path, version.onnx_sha256)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+        runtime = Runtime(engine="onnx", size=len(data), session=session, **common)
+    elif version.framework == "sklearn":
+        import skops.io as sio
+
+        data = artifact_read(version.native_path, version.native_sha256)
+        # skops' defaults plus exactly the types our trainers produce; any other type in the
+        # file raises. The tree types are trusted because the bytes are ours (sha256 checked).
+        native = sio.loads(data, trusted=SKOPS_TRUSTED_TYPES)
+        runtime = Runtime(engine="native", size=len(data), native=native, **common)
+    else:
+        raise NotServable(
+            f"Version {version.version} has no ONNX export that passed its parity check, and "
+            f"{version.framework} models are served only through ONNX. Train it again."
+        )
+    _warm_up(runtime)
+    return runtime
+
+
+def _warm_up(runtime: Runtime) -> None:
+    from inference.validation import build_inputs
+
+    row = [None] * len(runtime.inputs)
+    feed, frame = build_inputs(runtime.inputs, [row], as_frame=runtime.engine == "native")
+    runtime.predict(feed, frame)
+
+
+def runtime_for(version: ModelVersion) -> Runtime:
+    key = (version.pk, version.onnx_sha256 or version.native_sha256)
+    with _lock:
+        runtime = _cache.get(key)
+        if runtime is not None:
+            _cache.move_to_end(key)
+            return runtime
+    runtime = _load(version)
+    with _lock:
+        _cache[key] = runtime
+        _cache.move_to_end(key)
+        while _cache and (
+            len(_cache) > settings.MAAS_MODEL_CACHE_SIZE
+            or sum(r.size for r in _cache.values()) > settings.MAAS_MODEL_CACHE_BYTES
+        ):
+            if len(_cache) == 1:
+                break  # one model larger than the budget still serves
+            _cache.popitem(last=False)
+    return runtime
+
+
+def cache_clear() -> None:
+    with _lock:
+        _cache.clear()
