@@ -1,17 +1,30 @@
 """`POST /v1/models/{id}/predict` (API.md "Predictions"): the hot path, on a lean view."""
 
+import csv
+import io
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import orjson
 from django.conf import settings
-from django.http import HttpRequest
+from django.core.files.storage import default_storage
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from rest_framework import status
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from billing.services import usage_record
 from billing.spend import spend_require
+from catalog.models import ModelVersion
 from catalog.selectors import model_version_for_serving
+from inference import services
+from inference.models import InferenceJob
 from inference.runtime import NotServable, runtime_for
 from inference.validation import build_inputs, rows_as_lists
+from maas.base_views import TenantAPIView
 from maas.errors import Conflict, InvalidRequest, NotFound
 from maas.idempotency import HEADER as IDEMPOTENCY_HEADER
 from maas.lean_views import lean_tenant_view
@@ -87,3 +100,111 @@ def predict(request: HttpRequest, principal: Principal, id: str) -> tuple[int, d
     else:
         out["predictions"] = predicted.tolist()
     return 200, out
+
+
+# --- batch inference jobs (API.md "Batch inference jobs") -------------------------------------
+
+
+def _iso(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def inference_job_json(job: InferenceJob) -> dict[str, Any]:
+    return {
+        "id": job.pk,
+        "object": "inference_job",
+        "status": job.status,
+        "progress": job.progress,
+        "model": job.model_ref,
+        "version": job.version,
+        "dataset": job.dataset_ref,
+        "request_counts": {"total": job.total, "completed": job.completed, "failed": job.failed},
+        "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
+        "usage": {"compute_seconds": format(Decimal(job.compute_seconds).normalize(), "f")},
+        "created_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+    }
+
+
+class _InferenceJobView(TenantAPIView):
+    resource_name = "inference job"
+
+    def tenant_queryset(self) -> QuerySet[InferenceJob]:
+        return InferenceJob.objects.filter(tenant=self.request.tenant)
+
+
+class InferenceJobListApi(_InferenceJobView):
+    def get(self, request: Request) -> Response:
+        return self.list_response(self.get_queryset(), inference_job_json)
+
+    def post(self, request: Request) -> Response:
+        if not isinstance(request.data, dict):
+            raise InvalidRequest("The body must be a JSON object.")
+        unknown = sorted(set(request.data) - {"model", "version", "dataset"})
+        if unknown:
+            raise InvalidRequest(
+                f"Unknown parameter {unknown[0]!r}.", code="parameter_unknown", param=unknown[0]
+            )
+        job = services.inference_job_create(tenant=request.tenant, data=dict(request.data))
+        return Response(inference_job_json(job), status=status.HTTP_202_ACCEPTED)
+
+
+class InferenceJobDetailApi(_InferenceJobView):
+    def get(self, request: Request, id: str) -> Response:
+        return Response(inference_job_json(self.get_object()))
+
+
+class InferenceJobCancelApi(_InferenceJobView):
+    def post(self, request: Request, id: str) -> Response:
+        return Response(inference_job_json(services.inference_job_cancel(job=self.get_object())))
+
+
+class _FileNegotiation(BaseContentNegotiation):
+    """Downloads answer their own format whatever Accept says; errors stay JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+
+class InferenceJobResultsApi(_InferenceJobView):
+    content_negotiation_class = _FileNegotiation
+    which = "results"
+
+    def get(self, request: Request, id: str) -> HttpResponse:
+        job = self.get_object()
+        fmt = request.query_params.get("format", "jsonl")
+        if fmt not in ("jsonl", "csv"):
+            raise InvalidRequest("format must be csv or jsonl.", param="format")
+        if job.status != InferenceJob.Status.SUCCEEDED:
+            raise Conflict(
+                f"Job {job.pk} is {job.status}; its {self.which} are ready once it succeeds.",
+                code="job_not_finished",
+            )
+        path = job.results_path if self.which == "results" else job.errors_path
+        with default_storage.open(path, "rb") as f:
+            lines = [orjson.loads(line) for line in f if line.strip()]
+        if fmt == "jsonl":
+            body = b"".join(orjson.dumps(line) + b"\n" for line in lines)
+            return HttpResponse(body, content_type="application/x-ndjson")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        if self.which == "errors":
+            writer.writerow(["row", "error"])
+            writer.writerows([line["row"], line["error"]] for line in lines)
+        else:
+            version = ModelVersion.objects.filter(
+                model_id=job.model_ref, version=job.version
+            ).first()
+            classes = (version.signature.get("classes") if version else None) or []
+            writer.writerow(["row", "prediction", *[f"p_{c}" for c in classes]])
+            for line in lines:
+                writer.writerow([line["row"], line["prediction"], *line.get("probabilities", [])])
+        return HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+
+
+class InferenceJobErrorsApi(InferenceJobResultsApi):
+    which = "errors"

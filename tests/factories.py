@@ -102,3 +102,13 @@ class TrainingJobFactory(DjangoModelFactory):
     target = "y"
     model_name = "m"
     queue = "training"
+
+
+class InferenceJobFactory(DjangoModelFactory):
+    class Meta:
+        model = "inference.InferenceJob"
+
+    tenant = factory.SubFactory(TenantFactory)
+    model_ref = "mdl_gone"
+    version = 1
+    dataset_ref = "ds_gone"

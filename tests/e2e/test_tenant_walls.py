@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from tests.factories import (
     ApiKeyFactory,
     DatasetFactory,
+    InferenceJobFactory,
     InvoiceFactory,
     ModelFactory,
     ModelVersionFactory,
@@ -35,6 +36,10 @@ OWNED: dict[str, Callable] = {
         "n": "1",
     },
     "training-job-detail": lambda tenant: {"id": TrainingJobFactory(tenant=tenant).pk},
+    "inference-job-detail": lambda tenant: {"id": InferenceJobFactory(tenant=tenant).pk},
+    "inference-job-cancel": lambda tenant: {"id": InferenceJobFactory(tenant=tenant).pk},
+    "inference-job-results": lambda tenant: {"id": InferenceJobFactory(tenant=tenant).pk},
+    "inference-job-errors": lambda tenant: {"id": InferenceJobFactory(tenant=tenant).pk},
     "training-job-cancel": lambda tenant: {"id": TrainingJobFactory(tenant=tenant).pk},
     "training-job-events": lambda tenant: {"id": TrainingJobFactory(tenant=tenant).pk},
 }
@@ -45,6 +50,7 @@ LISTS: dict[str, Callable] = {
     "dataset-list": lambda tenant: {DatasetFactory(tenant=tenant).pk},
     "model-list": lambda tenant: {ModelFactory(tenant=tenant).pk},
     "training-job-list": lambda tenant: {TrainingJobFactory(tenant=tenant).pk},
+    "inference-job-list": lambda tenant: {InferenceJobFactory(tenant=tenant).pk},
 }
 
 

@@ -1,6 +1,7 @@
 """Training over HTTP with a real Celery worker process (not eager mode), on whatever broker
 and database this run uses (the filesystem broker and SQLite, or Redis and PostgreSQL)."""
 
+import io
 import json
 import subprocess
 import sys
@@ -36,7 +37,7 @@ def worker(settings, tmp_path):
                 "maas",
                 "worker",
                 "-Q",
-                "training,default",
+                "training,inference,default",
                 "-c",
                 "1",
                 "--pool",
@@ -168,3 +169,41 @@ def test_a_small_keras_network_on_the_worker(worker, cancer):
     assert done["metrics"]["accuracy"] >= 0.85
     version = api.get(f"/v1/models/{done['model']}/versions/1").json()
     assert version["framework"] == "keras" and version["onnx"]["available"] is True
+
+
+def test_sync_and_batch_predictions_agree_exactly(worker, cancer):
+    api, dataset, _ = cancer
+    worker()
+    job = api.post(
+        "/v1/training-jobs",
+        json={
+            "dataset": dataset,
+            "target": "diagnosis",
+            "algorithm": "random_forest_classifier",
+            "params": {"n_estimators": 20},
+        },
+    ).json()
+    model = wait_for(api, job["id"], {"succeeded", "failed"})["model"]
+    batch = api.post("/v1/inference-jobs", json={"model": model, "dataset": dataset}).json()
+    deadline = time.monotonic() + 120
+    while True:
+        state = api.get(f"/v1/inference-jobs/{batch['id']}").json()
+        if state["status"] in ("succeeded", "failed"):
+            break
+        assert time.monotonic() < deadline, state
+        time.sleep(0.3)
+    assert state["status"] == "succeeded", state
+    results = [
+        json.loads(x)
+        for x in api.get(f"/v1/inference-jobs/{batch['id']}/results").text.splitlines()
+    ]
+    import csv as csv_module
+
+    rows = list(csv_module.DictReader(io.StringIO(breast_cancer_csv().decode())))
+    features = [k for k in rows[0] if k != "diagnosis"]
+    inputs = [{k: float(row[k]) for k in features} for row in rows]
+    sync = api.post(f"/v1/models/{model}/predict", json={"inputs": inputs}).json()
+    assert sync["predictions"] == [r["prediction"] for r in results]
+    assert sync["probabilities"] == [r["probabilities"] for r in results]
+    labels = [row["diagnosis"] for row in rows]
+    assert sum(p == t for p, t in zip(sync["predictions"], labels, strict=True)) / len(rows) > 0.95
