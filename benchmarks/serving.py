@@ -1,0 +1,310 @@
+"""Serving: maas's predict endpoint against the usual Flask + pickle server, side by side.
+
+(a) the seed-style baseline: a Flask route `model.predict(request.get_json()['features'])` over a
+joblib-pickled model, under gunicorn -w 2; (b) maas's `POST /v1/models/{id}/predict` under
+gunicorn -w 2 with a real API key, rate limiting, spend check, validation and metering on. Both
+loaded with wrk -t2 -c16 for --seconds after a warm-up, for LogisticRegression 1 row,
+RandomForest(100) 1 row and RandomForest 100 rows, on breast-cancer data; on SQLite and (with
+--postgres/--redis) on PostgreSQL + Redis. Then batch inference rows/s against onnxruntime
+called directly on the same rows.
+
+    .venv/bin/python benchmarks/serving.py --postgres postgres://maas:maas@127.0.0.1:5432/maas_bench \
+        --redis redis://127.0.0.1:6379/0
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+CASES = [
+    ("LogisticRegression, 1 row", "lr", 1),
+    ("RandomForest(100), 1 row", "rf", 1),
+    ("RandomForest(100), 100 rows", "rf", 100),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def wrk(url: str, body: dict, headers: dict, seconds: int) -> dict:
+    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)  # noqa: SIM115
+    script.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(body))}\n')
+    for name, value in {"Content-Type": "application/json", **headers}.items():
+        script.write(f'wrk.headers["{name}"] = "{value}"\n')
+    script.close()
+    subprocess.run(
+        ["wrk", "-t2", "-c16", "-d3s", "-s", script.name, url], capture_output=True, check=True
+    )
+    out = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s", script.name, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(script.name)
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": ms("50"),
+        "p99": ms("99"),
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
+def setup_maas(env: dict) -> dict:
+    """Migrates, trains the two models through the platform, returns ids, key and rows."""
+    code = r"""
+import json, os, django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from django.core.files.uploadedfile import SimpleUploadedFile
+from billing.models import MeterPrice, PriceBook
+from billing.price_book_defaults import ensure_default_price_books
+from catalog.services import dataset_create
+from tenants.services import api_key_create, tenant_create
+from training.services import training_job_create, training_job_run
+from tests.training.conftest import breast_cancer_csv
+ensure_default_price_books(PriceBook, MeterPrice)
+tenant = tenant_create(name="bench", plan="enterprise", requests_per_minute=10**9)
+csv = breast_cancer_csv()
+ds = dataset_create(tenant=tenant, upload=SimpleUploadedFile("c.csv", csv), name="c.csv", sha256="0"*64)
+models = {}
+for name, algorithm, params in (("lr", "logistic_regression", {}), ("rf", "random_forest_classifier", {"n_estimators": 100})):
+    job = training_job_create(tenant=tenant, data={"dataset": ds.pk, "target": "diagnosis", "algorithm": algorithm, "params": params, "model": name})
+    training_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error_message
+    models[name] = job.model_id
+_, key = api_key_create(tenant=tenant, scopes=["predict"])
+print(json.dumps({"models": models, "key": key, "tenant": tenant.pk, "dataset": ds.pk}))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if out.returncode:
+        sys.exit(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def baseline_models(tmp: str) -> dict:
+    import joblib
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_breast_cancer(return_X_y=True)
+    paths = {}
+    for name, model in (
+        ("lr", LogisticRegression(max_iter=5000)),
+        ("rf", RandomForestClassifier(100, random_state=0)),
+    ):
+        paths[name] = os.path.join(tmp, f"{name}.joblib")
+        joblib.dump(model.fit(X, y), paths[name])
+    return paths
+
+
+def serve(cmd: list[str], env: dict, port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    wait_port(port)
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def rows(n: int) -> tuple[list, list]:
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    names = [n.replace(" ", "_") for n in data.feature_names]
+    lists = [[float(v) for v in row] for row in data.data[:n]]
+    return lists, [dict(zip(names, r, strict=True)) for r in lists]
+
+
+def batch_vs_onnxruntime(env: dict, setup: dict) -> dict:
+    code = r"""
+import json, time, io, django
+django.setup()
+import numpy as np, pandas as pd
+from django.core.files.uploadedfile import SimpleUploadedFile
+from catalog.models import ModelVersion
+from catalog.services import dataset_create
+from catalog.artifacts import artifact_read
+from inference.batch import inference_job_run
+from inference.models import InferenceJob
+from inference.services import inference_job_create
+from tenants.models import Tenant
+from tests.training.conftest import breast_cancer_csv
+import sys
+setup = json.loads(sys.argv[1])
+tenant = Tenant.objects.get(pk=setup["tenant"])
+frame = pd.read_csv(io.BytesIO(breast_cancer_csv()))
+big = pd.concat([frame] * 176, ignore_index=True)  # ~100k rows
+buffer = io.StringIO(); big.to_csv(buffer, index=False)
+ds = dataset_create(tenant=tenant, upload=SimpleUploadedFile("big.csv", buffer.getvalue().encode()), name="big.csv", sha256="0"*64)
+job = inference_job_create(tenant=tenant, data={"model": setup["models"]["rf"], "dataset": ds.pk})
+inference_job_run(job_id=job.pk)
+job.refresh_from_db()
+assert job.status == "succeeded", job.error_message
+platform = job.completed / (job.finished_at - job.started_at).total_seconds()
+import onnxruntime as ort
+version = ModelVersion.objects.get(model_id=setup["models"]["rf"], version=1)
+options = ort.SessionOptions(); options.intra_op_num_threads = 1
+session = ort.InferenceSession(artifact_read(version.onnx_path, version.onnx_sha256), options)
+features = big.drop(columns=["diagnosis"]).to_numpy(dtype=np.float32)
+feed_all = {f"in_{i}": features[:, i:i+1] for i in range(features.shape[1])}
+start = time.perf_counter()
+for lo in range(0, len(features), 10000):
+    session.run(None, {k: v[lo:lo+10000] for k, v in feed_all.items()})
+direct = len(features) / (time.perf_counter() - start)
+print(json.dumps({"rows": job.completed, "platform": platform, "direct": direct}))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(setup)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode:
+        sys.exit(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--postgres")
+    parser.add_argument("--redis")
+    parser.add_argument("--seconds", type=int, default=15)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("needs wrk (apt-get install wrk)")
+    tmp = tempfile.mkdtemp(prefix="maas-serving-")
+    paths = baseline_models(tmp)
+    base_env = {**os.environ, "PYTHONPATH": ROOT, "DJANGO_SETTINGS_MODULE": "maas.settings"}
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+
+    results = {}
+    port = free_port()
+    for name, model_key, n in CASES:
+        env = {**base_env, "MODEL_PATH": paths[model_key]}
+        process = serve(
+            [
+                gunicorn,
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--chdir",
+                HERE,
+                "_flask_baseline:app",
+            ],
+            env,
+            port,
+        )
+        try:
+            lists, _ = rows(n)
+            results[("baseline", name)] = wrk(
+                f"http://127.0.0.1:{port}/predict", {"features": lists}, {}, args.seconds
+            )
+        finally:
+            stop(process)
+
+    backends = [("SQLite", {"DATABASE_URL": "", "REDIS_URL": "", "CELERY_BROKER_URL": ""})]
+    if args.postgres:
+        backends.append(
+            (
+                "PostgreSQL + Redis",
+                {
+                    "DATABASE_URL": args.postgres,
+                    "REDIS_URL": args.redis or "",
+                    "CELERY_BROKER_URL": args.redis or "",
+                },
+            )
+        )
+    batch = None
+    for backend, extra in backends:
+        data_dir = tempfile.mkdtemp(prefix="maas-serving-data-")
+        env = {**base_env, **extra, "MAAS_DATA_DIR": data_dir, "MAAS_ACCESS_LOG": "false"}
+        setup = setup_maas(env)
+        port = free_port()
+        process = serve([gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", "maas.wsgi"], env, port)
+        try:
+            for name, model_key, n in CASES:
+                _, dicts = rows(n)
+                url = f"http://127.0.0.1:{port}/v1/models/{setup['models'][model_key]}/predict"
+                results[(backend, name)] = wrk(
+                    url,
+                    {"inputs": dicts},
+                    {"Authorization": f"Bearer {setup['key']}"},
+                    args.seconds,
+                )
+        finally:
+            stop(process)
+        if batch is None:
+            batch = batch_vs_onnxruntime(env, setup)
+
+    print(f"wrk -t2 -c16, {args.seconds} s after a 3 s warm-up; gunicorn -w 2 for both\n")
+    print(
+        f"| {'case':<28} | {'server':<26} | {'req/s':>8} | {'rows/s':>9} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs baseline':>11} |"
+    )
+    print(f"|{'-' * 30}|{'-' * 28}|{'-' * 10}|{'-' * 11}|{'-' * 9}|{'-' * 9}|{'-' * 13}|")
+    for name, _, n in CASES:
+        base = results[("baseline", name)]
+        for server in ["baseline", *[b for b, _ in backends]]:
+            r = results[(server, name)]
+            label = "Flask + pickle (baseline)" if server == "baseline" else f"maas, {server}"
+            ratio = "" if server == "baseline" else f"{r['rps'] / base['rps']:.2f}x"
+            errors = f" ({r['errors']} non-2xx)" if r["errors"] else ""
+            print(
+                f"| {name:<28} | {label:<26} | {r['rps']:>8,.0f} | {r['rps'] * n:>9,.0f} | {r['p50']:>7.2f} | {r['p99']:>7.2f} | {ratio:>11} |{errors}"
+            )
+    if batch:
+        print(
+            f"\nbatch inference, RandomForest(100), {batch['rows']:,} rows: maas job {batch['platform']:,.0f} rows/s, "
+            f"onnxruntime directly {batch['direct']:,.0f} rows/s ({100 * batch['platform'] / batch['direct']:.0f} %)"
+        )
+
+
+if __name__ == "__main__":
+    main()
