@@ -70,16 +70,13 @@ def _claim(job_id: str) -> InferenceJob | None:
         job = InferenceJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status in InferenceJob.FINISHED:
             return None
-        if job.status == InferenceJob.Status.CANCELLING or job.attempts >= 2:
-            if job.attempts >= 2:
-                job.error_code = "worker_lost"
-                job.error_message = "The worker running this job stopped unexpectedly twice."
-            _finish(
-                job,
-                InferenceJob.Status.CANCELED if not job.error_code else InferenceJob.Status.FAILED,
-                Decimal(0),
-                0,
-            )
+        if job.status == InferenceJob.Status.CANCELLING:
+            _finish(job, InferenceJob.Status.CANCELED, Decimal(0), 0)
+            return None
+        if job.attempts >= 2:  # the worker running it died twice: stop retrying
+            job.error_code = "worker_lost"
+            job.error_message = "The worker running this job stopped unexpectedly twice. Retry it."
+            _finish(job, InferenceJob.Status.FAILED, Decimal(0), 0)
             return None
         job.attempts += 1
         job.status = InferenceJob.Status.RUNNING
