@@ -8,7 +8,8 @@ from django.utils import timezone
 from billing.spend import spend_require
 from catalog.selectors import dataset_get, model_version_for_serving
 from inference.models import InferenceJob
-from maas.errors import Conflict, InvalidRequest, NotFound, RateLimited
+from maas.errors import Conflict, InvalidRequest, NotFound
+from maas.jobs import require_job_slot
 from maas.queues import Queue
 
 
@@ -44,14 +45,9 @@ def inference_job_create(*, tenant, data: dict[str, Any]) -> InferenceJob:
     with transaction.atomic():
         type(tenant).objects.select_for_update().filter(pk=tenant.pk).first()
         active = InferenceJob.objects.filter(tenant=tenant, status__in=InferenceJob.ACTIVE).count()
-        limit = tenant.limits.max_concurrent_jobs
-        if active >= limit:
-            raise RateLimited(
-                f"You already have {active} batch job(s) running; your plan allows {limit} at a "
-                "time. Retry when one finishes.",
-                retry_after=30,
-                code="concurrency_limit",
-            )
+        require_job_slot(
+            active=active, limit=tenant.limits.max_concurrent_jobs, kind="batch inference"
+        )
         job = InferenceJob.objects.create(
             tenant=tenant,
             model_id=model_version.model_id,

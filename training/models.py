@@ -4,20 +4,14 @@ from django.db import models
 
 from catalog.models import Dataset, Model
 from maas.ids import PrefixedIdField
+from maas.jobs import ACTIVE_STATUSES, FINISHED_STATUSES, JobStatus
 from tenants.models import Tenant
 
 
 class TrainingJob(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        CANCELLING = "cancelling"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
-        CANCELED = "canceled"
-
-    ACTIVE = (Status.QUEUED, Status.RUNNING, Status.CANCELLING)
-    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
+    Status = JobStatus
+    ACTIVE = ACTIVE_STATUSES
+    FINISHED = FINISHED_STATUSES
 
     id = PrefixedIdField(prefix="trj")
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="training_jobs")

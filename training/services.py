@@ -17,7 +17,8 @@ from catalog.artifacts import artifact_write
 from catalog.models import Dataset
 from catalog.selectors import dataset_get
 from catalog.services import ModelTaskMismatch, model_check_name, model_version_publish
-from maas.errors import Conflict, InvalidRequest, NotFound, RateLimited
+from maas.errors import Conflict, InvalidRequest, NotFound
+from maas.jobs import require_job_slot
 from maas.queues import Queue
 from training.algorithms import Algorithm, ParamError, get_algorithm
 from training.models import TrainingEvent, TrainingJob
@@ -120,14 +121,7 @@ def training_job_create(*, tenant, data: dict[str, Any]) -> TrainingJob:
         # Lock the tenant's row so two concurrent creates cannot both pass the limit.
         type(tenant).objects.select_for_update().filter(pk=tenant.pk).first()
         active = TrainingJob.objects.filter(tenant=tenant, status__in=TrainingJob.ACTIVE).count()
-        limit = tenant.limits.max_concurrent_jobs
-        if active >= limit:
-            raise RateLimited(
-                f"You already have {active} job(s) running; your plan allows {limit} at a time. "
-                "Retry when one finishes, or cancel one.",
-                retry_after=30,
-                code="concurrency_limit",
-            )
+        require_job_slot(active=active, limit=tenant.limits.max_concurrent_jobs, kind="training")
         job = TrainingJob.objects.create(
             tenant=tenant,
             dataset=dataset,
