@@ -145,12 +145,14 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "fi
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The filesystem transport does not create its folders. One folder serves as both "in" and
     # "out" so that every producer and consumer on this machine shares the same queue files.
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        # Broadcast (pidbox) exchanges; the transport's default is ./control in the cwd.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
         # The transport polls its folder; the default 1 s is most of a job's queue latency.
         "polling_interval": 0.1,
