@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -16,6 +15,7 @@ from billing.models import Invoice
 from maas.base_views import TenantAPIView
 from maas.errors import InvalidRequest
 from maas.scopes import Scope
+from maas.serializers import FixedFormatNegotiation
 
 MAX_USAGE_DAYS = 366
 
@@ -70,18 +70,8 @@ class UsageApi(BillingView):
         return Response({"data": data, "currency": request.tenant.currency})
 
 
-class _JsonErrorsNegotiation(BaseContentNegotiation):
-    """The CSV endpoint answers CSV whatever Accept says, and its errors as JSON."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-
 class UsageCsvApi(UsageApi):
-    content_negotiation_class = _JsonErrorsNegotiation
+    content_negotiation_class = FixedFormatNegotiation
 
     def get(self, request: Request) -> HttpResponse:
         start, end, group_by = usage_query(request)

@@ -90,7 +90,7 @@ def _sorted_keys(keys) -> list[tuple[str, str]]:
     return sorted(keys, key=lambda k: (METER_ORDER.index(k[0]), _TIER_ORDER.get(k[1], 99), k[1]))
 
 
-def _price(pricing: dict[str, MeterPricing], meter: str, tier: str) -> Price:
+def price_for(pricing: dict[str, MeterPricing], meter: str, tier: str) -> Price:
     found = pricing.get(meter)
     return found.for_tier(tier or None) if found else Price(unit_amount=ZERO)
 
@@ -117,7 +117,7 @@ def compute_invoice(tenant, period_start: datetime) -> InvoiceDraft:
     quantities = period_quantities(tenant.pk, period_start)
     for meter, tier in _sorted_keys(quantities):
         quantity = quantities[(meter, tier)]
-        raw = charge(_price(pricing, meter, tier), quantity)
+        raw = charge(price_for(pricing, meter, tier), quantity)
         draft.lines.append(
             _line(InvoiceLine.Kind.USAGE, meter, tier, quantity, raw, _description(meter, tier))
         )
@@ -144,7 +144,7 @@ def _adjustment_lines(tenant) -> list[Line]:
             late = actual[(meter, tier)] - billed[(meter, tier)]
             if late <= 0:
                 continue
-            price = _price(pricing, meter, tier)
+            price = price_for(pricing, meter, tier)
             raw = charge(price, actual[(meter, tier)]) - charge(price, billed[(meter, tier)])
             description = (
                 f"Late usage for {invoice.period_start:%Y-%m}: {_description(meter, tier)}"

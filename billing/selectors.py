@@ -8,12 +8,13 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from billing.invoicing import InvoiceDraft, _price, compute_invoice, pricing_for
+from billing.invoicing import InvoiceDraft, compute_invoice, price_for, pricing_for
 from billing.meters import METER_ORDER, METERS
 from billing.models import Invoice
 from billing.pricing import charge, decimal_string, money_string, pricing_from_json, pricing_to_json
 from billing.rollups import month_start, next_month, usage_rows
 from billing.spend import spend_check  # noqa: F401  (re-exported: the hot paths' selector)
+from maas.serializers import iso_utc
 
 GROUP_BY_CHOICES = ("meter", "model", "day")
 
@@ -47,7 +48,7 @@ def usage_summary(*, tenant, start: date, end: date, group_by: set[str]) -> list
             tier = row.dimensions.get("price_tier", "") if row.meter == "predictions" else ""
             series[(row.meter, tier)].append(row)
         for (meter, tier), rows in series.items():
-            price = _price(pricing, meter, tier)
+            price = price_for(pricing, meter, tier)
             cumulative = Decimal(0)
             rows.sort(key=lambda r: (r.day, r.dimensions.get("model", "")))
             for row in rows:
@@ -133,8 +134,8 @@ def invoice_to_json(invoice: Invoice | InvoiceDraft) -> dict[str, Any]:
     return {
         "id": invoice.pk if stored else None,
         "object": "invoice",
-        "period_start": invoice.period_start.isoformat().replace("+00:00", "Z"),
-        "period_end": invoice.period_end.isoformat().replace("+00:00", "Z"),
+        "period_start": iso_utc(invoice.period_start),
+        "period_end": iso_utc(invoice.period_end),
         "status": invoice.status if stored else Invoice.Status.DRAFT,
         "currency": invoice.currency,
         "lines": [
@@ -153,9 +154,5 @@ def invoice_to_json(invoice: Invoice | InvoiceDraft) -> dict[str, Any]:
         "subtotal": money_string(invoice.subtotal),
         "total": money_string(invoice.total),
         "stripe_invoice_id": (invoice.stripe_invoice_id or None) if stored else None,
-        "finalized_at": (
-            invoice.finalized_at.isoformat().replace("+00:00", "Z")
-            if stored and invoice.finalized_at
-            else None
-        ),
+        "finalized_at": iso_utc(invoice.finalized_at) if stored else None,
     }

@@ -12,6 +12,7 @@ from catalog.parsing import TableError
 from catalog.uploads import QuotaHashingUploadHandler
 from maas.base_views import TenantAPIView
 from maas.errors import InvalidRequest, NotFound, PayloadTooLarge
+from maas.serializers import iso_utc
 
 # Room for the multipart envelope (boundaries, headers, a name field) around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -106,7 +107,7 @@ def model_json(model: Model) -> dict:
         "name": model.name,
         "task": model.task,
         "latest_version": model.latest_version or None,
-        "created_at": model.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": iso_utc(model.created_at),
     }
 
 
@@ -123,7 +124,7 @@ def version_json(version: ModelVersion) -> dict:
         "signature": version.signature,
         "training_job": version.training_job or None,
         "onnx": {"available": bool(version.onnx_path), **version.onnx_parity},
-        "created_at": version.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": iso_utc(version.created_at),
     }
 
 

@@ -1,6 +1,5 @@
 """Writes of the catalog."""
 
-import logging
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -12,8 +11,6 @@ from catalog.artifacts import artifacts_delete
 from catalog.models import Dataset, Model, ModelVersion
 from catalog.parsing import sniff_format, summarize
 from maas.ids import new_id
-
-log = logging.getLogger("maas.catalog")
 
 
 def dataset_create(*, tenant, upload: UploadedFile, name: str, sha256: str) -> Dataset:

@@ -12,7 +12,6 @@ from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from rest_framework import status
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -30,6 +29,8 @@ from maas.idempotency import HEADER as IDEMPOTENCY_HEADER
 from maas.lean_views import lean_tenant_view
 from maas.principal import Principal
 from maas.scopes import Scope
+from maas.serializers import FixedFormatNegotiation
+from maas.serializers import iso_utc as _iso
 
 _FIELDS = {"inputs", "version"}
 
@@ -105,10 +106,6 @@ def predict(request: HttpRequest, principal: Principal, id: str) -> tuple[int, d
 # --- batch inference jobs (API.md "Batch inference jobs") -------------------------------------
 
 
-def _iso(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
 def inference_job_json(job: InferenceJob) -> dict[str, Any]:
     return {
         "id": job.pk,
@@ -160,18 +157,8 @@ class InferenceJobCancelApi(_InferenceJobView):
         return Response(inference_job_json(services.inference_job_cancel(job=self.get_object())))
 
 
-class _FileNegotiation(BaseContentNegotiation):
-    """Downloads answer their own format whatever Accept says; errors stay JSON."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-
 class InferenceJobResultsApi(_InferenceJobView):
-    content_negotiation_class = _FileNegotiation
+    content_negotiation_class = FixedFormatNegotiation
     which = "results"
 
     def get(self, request: Request, id: str) -> HttpResponse:
@@ -186,10 +173,9 @@ class InferenceJobResultsApi(_InferenceJobView):
             )
         path = job.results_path if self.which == "results" else job.errors_path
         with default_storage.open(path, "rb") as f:
+            if fmt == "jsonl":  # stored as JSON Lines already
+                return HttpResponse(f.read(), content_type="application/x-ndjson")
             lines = [orjson.loads(line) for line in f if line.strip()]
-        if fmt == "jsonl":
-            body = b"".join(orjson.dumps(line) + b"\n" for line in lines)
-            return HttpResponse(body, content_type="application/x-ndjson")
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         if self.which == "errors":

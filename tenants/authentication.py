@@ -96,19 +96,23 @@ def _touch_last_used(key: ApiKey, now) -> None:
     ).update(last_used_at=now)
 
 
+def principal_from_authorization(header: str) -> Principal | None:
+    """The principal of an `Authorization: Bearer mk_...` header; None when there is none."""
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise AuthenticationError(
+            "The Authorization header must be 'Bearer mk_...'.", code="invalid_authorization"
+        )
+    return authenticate_api_key(token)
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[Principal, Principal] | None:
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if not header:
-            return None
-        scheme, _, token = header.strip().partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise AuthenticationError(
-                "The Authorization header must be 'Bearer mk_...'.", code="invalid_authorization"
-            )
-        principal = authenticate_api_key(token)
-        return principal, principal
+        principal = principal_from_authorization(request.META.get("HTTP_AUTHORIZATION", ""))
+        return None if principal is None else (principal, principal)
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="maas"'

@@ -11,16 +11,13 @@ from rest_framework.response import Response
 
 from maas.base_views import TenantAPIView
 from maas.errors import InvalidRequest, NotFound
+from maas.serializers import iso_utc as _iso
 from training import services
 from training.algorithms import ALGORITHMS
 from training.models import TrainingEvent, TrainingJob
 
 MAX_WAIT_SECONDS = 60
 _PREFER_WAIT = re.compile(r"(?:^|[;,\s])wait=(\d+)")
-
-
-def _iso(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def job_json(job: TrainingJob) -> dict:

@@ -126,12 +126,9 @@ def _join(preprocessor, X_sample, network_onnx: bytes) -> bytes:
     # the same at the network's (newer) opset; the parity check that follows proves it.
     versions = {o.domain: o.version for o in network.opset_import}
     for entry in pre.opset_import:
-        if entry.domain in versions:
-            entry.version = max(entry.version, versions[entry.domain])
-    for entry in network.opset_import:
-        entry.version = max(
-            entry.version, {o.domain: o.version for o in pre.opset_import}.get(entry.domain, 0)
-        )
+        versions[entry.domain] = max(entry.version, versions.get(entry.domain, 0))
+    for entry in [*pre.opset_import, *network.opset_import]:
+        entry.version = versions[entry.domain]
     network = compose.add_prefix(network, prefix="net_")
     merged = compose.merge_models(
         pre, network, io_map=[(pre.graph.output[0].name, network.graph.input[0].name)]

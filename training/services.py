@@ -176,7 +176,6 @@ class _Runner:
     def __init__(self, job: TrainingJob):
         self.job = job
         self.started = time.monotonic()
-        self.last_beat = 0.0
 
     def progress(self, fraction: float, message: str, **data: Any) -> None:
         now = timezone.now()
