@@ -202,7 +202,7 @@ class _ScriptRunner:
             try:
                 conn.send_command("EVALSHA", self.sha, 2, *keys_and_args)
                 return conn.read_response()
-            except redis.NoScriptError:  # first use, or Redis restarted: load it and go again
+            except redis.exceptions.NoScriptError:  # first use, or Redis restarted: load it and go again
                 redis_client().script_load(self.script)
             except (redis.ConnectionError, redis.TimeoutError):
                 conn.disconnect()
