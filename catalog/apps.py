@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class CatalogConfig(AppConfig):
     name = "catalog"
     verbose_name = "Datasets and models"
+
+    def ready(self) -> None:
+        from catalog.models import Model, ModelVersion
+        from maas.generation import bump_on_change
+
+        # The predict path caches the version it serves (catalog.selectors).
+        bump_on_change(Model, ModelVersion)

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from catalog.models import Dataset, Model, ModelVersion
+from maas.generation import GenerationCache
 from maas.rowloader import RowLoader
 
 
@@ -48,11 +49,27 @@ def _serving_lookup() -> tuple[str, RowLoader]:
     return sql, versions
 
 
-def model_version_for_serving(*, tenant, model_id: str, version: int | None) -> ModelVersion | None:
+_serving_cache = GenerationCache()
+
+
+def model_version_for_serving(
+    *, tenant, model_id: str, version: int | None, generation: object = None
+) -> ModelVersion | None:
     """The version to serve (the latest when `version` is None), or None. One hand-written
-    query: the predict path runs it on every request (see maas.rowloader)."""
+    query (see maas.rowloader); with the request's `generation` (maas.generation), none while
+    no model or version changed anywhere since this process last read it."""
+    key = (tenant.pk, model_id, version)
+    if generation is not None:
+        cached = _serving_cache.get(key, generation)
+        if cached is not None:
+            return cached
     sql, versions = _serving_lookup()
     with connection.cursor() as cursor:
         cursor.execute(sql, [model_id, tenant.pk, version])
         row = cursor.fetchone()
-    return versions.build(row) if row is not None else None
+    if row is None:
+        return None
+    found = versions.build(row)
+    if generation is not None:
+        _serving_cache.put(key, found, generation)
+    return found

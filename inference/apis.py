@@ -69,7 +69,9 @@ def predict(request: HttpRequest, principal: Principal, id: str) -> tuple[int, d
         raise InvalidRequest("version must be a version number (1, 2, ...).", param="version")
     tenant = principal.tenant
     spend_require(tenant)
-    model_version = model_version_for_serving(tenant=tenant, model_id=id, version=version)
+    model_version = model_version_for_serving(
+        tenant=tenant, model_id=id, version=version, generation=request.maas_generation
+    )
     if model_version is None:
         what = f"version {version} of model {id!r}" if version else f"model {id!r}"
         raise NotFound(f"No such {what}.", param="version" if version else "id")

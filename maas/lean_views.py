@@ -61,16 +61,16 @@ def _error_response(exc: Exception, request: HttpRequest) -> HttpResponse:
     return json_response(status, error_body(error_type, code, message, param), headers)
 
 
-def _authenticate(request: HttpRequest) -> Principal:
-    from tenants.authentication import principal_from_authorization  # tenants sits above maas
+def _authenticate_and_count(request: HttpRequest) -> tuple[Principal, RateLimitState]:
+    from tenants.authentication import authenticate_and_count  # tenants sits above maas
 
-    principal = principal_from_authorization(request.META.get("HTTP_AUTHORIZATION", ""))
-    if principal is None:
+    found = authenticate_and_count(request.META.get("HTTP_AUTHORIZATION", ""), rate_limit_hit)
+    if found is None:
         raise AuthenticationError(
             "No API key provided. Send it as 'Authorization: Bearer mk_...'.",
             code="missing_api_key",
         )
-    return principal
+    return found
 
 
 def lean_tenant_view(*, methods: tuple[str, ...], scope: Scope) -> Callable[[Handler], Callable]:
@@ -92,9 +92,10 @@ def lean_tenant_view(*, methods: tuple[str, ...], scope: Scope) -> Callable[[Han
                         ),
                         {"Allow": ", ".join(methods)},
                     )
-                principal = _authenticate(request)
+                principal, state = _authenticate_and_count(request)
                 request.maas_principal = principal
-                state = rate_limit_hit(principal.tenant_id, principal.requests_per_minute)
+                # What the handler may read from per-process caches (maas.generation).
+                request.maas_generation = state.generation
                 if not state.allowed:
                     raise RateLimited(
                         f"Too many requests: your plan allows {principal.requests_per_minute} "

@@ -1,11 +1,15 @@
 """`Authorization: Bearer mk_...` authentication.
 
-Invariant: every request is checked against the database row of its key, so a revocation, an
-expiry or a suspended tenant takes effect on the very next request in every process. Nothing
-about a key's validity is cached between requests.
+Invariant: a revocation, an expiry or a suspended tenant takes effect on the very next request
+in every process. The DRF views read the key's row on every request. The lean hot path
+(`authenticate_and_count`) keeps keys it has checked in a per-process cache that holds only
+while maas.generation's number is unchanged, and any write to a key or a tenant changes it; it
+still checks the secret, the expiry and the last-used stamp on every request.
 """
 
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 
 from django.db import connection
@@ -15,7 +19,9 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from maas.errors import AuthenticationError, Forbidden
+from maas.generation import GenerationCache, generation_read
 from maas.principal import Principal
+from maas.ratelimit import RateLimitState
 from maas.rowloader import RowLoader
 from tenants.keys import key_matches, parse_prefix
 from tenants.models import ApiKey, Tenant
@@ -23,41 +29,58 @@ from tenants.models import ApiKey, Tenant
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def authenticate_api_key(raw_key: str) -> Principal:
+def _prefix_of(raw_key: str) -> str:
     prefix = parse_prefix(raw_key)
     if prefix is None:
         raise AuthenticationError(
             "That is not a maas API key: keys are 'mk_' followed by 44 letters and digits.",
             code="invalid_api_key",
         )
-    key = _key_with_tenant(prefix)
+    return prefix
+
+
+def _check_secret(raw_key: str, key: ApiKey | None) -> None:
     if key is None or not key_matches(raw_key, key.secret_hash):
         raise AuthenticationError(
             "Invalid API key. Check that it was copied whole, or create a new one.",
             code="invalid_api_key",
         )
+
+
+def _check_expiry(expires_at: datetime | None, now: datetime) -> None:
+    if expires_at is not None and expires_at <= now:
+        raise AuthenticationError(
+            f"This API key expired at {expires_at.isoformat()}. Create a new one.",
+            code="api_key_expired",
+        )
+
+
+def authenticate_api_key(raw_key: str) -> Principal:
+    return _authenticate_from_database(raw_key, _prefix_of(raw_key))[0]
+
+
+def _authenticate_from_database(raw_key: str, prefix: str) -> tuple[Principal, ApiKey]:
+    key = _key_with_tenant(prefix)
+    _check_secret(raw_key, key)
     now = timezone.now()
     if key.revoked_at is not None:
         raise AuthenticationError(
             "This API key was revoked. Use another key.", code="api_key_revoked"
         )
-    if key.expires_at is not None and key.expires_at <= now:
-        raise AuthenticationError(
-            f"This API key expired at {key.expires_at.isoformat()}. Create a new one.",
-            code="api_key_expired",
-        )
+    _check_expiry(key.expires_at, now)
     if key.tenant.status != Tenant.Status.ACTIVE:
         raise Forbidden(
             "This account is suspended. Contact support to reactivate it.",
             code="tenant_suspended",
         )
     _touch_last_used(key, now)
-    return Principal(
+    principal = Principal(
         tenant=key.tenant,
         key_id=key.pk,
         scopes=frozenset(key.scopes),
         requests_per_minute=key.tenant.limits.requests_per_minute,
     )
+    return principal, key
 
 
 @cache
@@ -94,10 +117,51 @@ def _touch_last_used(key: ApiKey, now) -> None:
     ApiKey.objects.filter(pk=key.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
     ).update(last_used_at=now)
+    key.last_used_at = now
 
 
-def principal_from_authorization(header: str) -> Principal | None:
-    """The principal of an `Authorization: Bearer mk_...` header; None when there is none."""
+@dataclass(slots=True)
+class _CachedKey:
+    principal: Principal
+    key: ApiKey  # secret_hash, expires_at and last_used_at are checked per request
+
+
+_checked_keys = GenerationCache()
+
+
+def authenticate_and_count(
+    header: str, count: Callable[[str, int], RateLimitState]
+) -> tuple[Principal, RateLimitState] | None:
+    """The principal of an Authorization header and the rate-limit state of its request, which
+    `count(tenant_id, requests_per_minute)` counts; None without a header.
+
+    A key this process has checked under the current generation costs no query: the count's
+    round trip (maas.ratelimit) brings the generation back, and only if it moved is the key read
+    again. The request is counted against the key's tenant either way (a key's tenant never
+    changes)."""
+    raw_key = _bearer_token(header)
+    if raw_key is None:
+        return None
+    prefix = _prefix_of(raw_key)
+    cached: _CachedKey | None = _checked_keys.peek(prefix)
+    if cached is None:
+        generation = generation_read()
+        principal, key = _authenticate_from_database(raw_key, prefix)
+        _checked_keys.put(prefix, _CachedKey(principal, key), generation)
+        return principal, count(principal.tenant_id, principal.requests_per_minute)
+    state = count(cached.principal.tenant_id, cached.principal.requests_per_minute)
+    if not _checked_keys.valid(state.generation):
+        principal, key = _authenticate_from_database(raw_key, prefix)
+        _checked_keys.put(prefix, _CachedKey(principal, key), state.generation)
+        return principal, state
+    _check_secret(raw_key, cached.key)
+    now = timezone.now()
+    _check_expiry(cached.key.expires_at, now)
+    _touch_last_used(cached.key, now)
+    return cached.principal, state
+
+
+def _bearer_token(header: str) -> str | None:
     if not header:
         return None
     scheme, _, token = header.strip().partition(" ")
@@ -106,7 +170,13 @@ def principal_from_authorization(header: str) -> Principal | None:
         raise AuthenticationError(
             "The Authorization header must be 'Bearer mk_...'.", code="invalid_authorization"
         )
-    return authenticate_api_key(token)
+    return token
+
+
+def principal_from_authorization(header: str) -> Principal | None:
+    """The principal of an `Authorization: Bearer mk_...` header; None when there is none."""
+    token = _bearer_token(header)
+    return None if token is None else authenticate_api_key(token)
 
 
 class ApiKeyAuthentication(BaseAuthentication):

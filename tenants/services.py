@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from maas.generation import generation_bump
 from maas.scopes import ALL_SCOPES
 from tenants.keys import generate_key
 from tenants.models import ApiKey, Tenant
@@ -78,5 +79,6 @@ def api_key_create(
 def api_key_revoke(*, key: ApiKey) -> ApiKey:
     """Revokes for good: there is no un-revoke. Revoking twice keeps the first time."""
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    generation_bump()  # an update() sends no signal; processes that cached the key drop it
     key.refresh_from_db(fields=["revoked_at"])
     return key

@@ -4,6 +4,7 @@ from collections.abc import Callable
 import pytest
 from rest_framework.test import APIClient
 
+from maas.generation import hot_caches_clear
 from tests.factories import ApiKeyFactory, TenantFactory
 from tests.helpers import HttpApi
 
@@ -14,7 +15,9 @@ def _fast_tests(settings, tmp_path):
     settings.MAAS_ACCESS_LOG = False
     # Each test its own usage stream, so no test drains events another left behind.
     settings.MAAS_USAGE_STREAM = f"maas:test:{uuid.uuid4().hex}"
+    settings.MAAS_USAGE_INBOX = tmp_path / "usage-inbox.sqlite3"
     settings.MEDIA_ROOT = tmp_path / "files"  # uploads and artifacts of this test only
+    hot_caches_clear()  # rows cached by an earlier test were rolled back with it
 
 
 @pytest.fixture

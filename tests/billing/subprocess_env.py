@@ -1,4 +1,4 @@
-"""Environment for a child process that must use this test run's database and usage stream."""
+"""Environment for a child process that must use this test run's database and usage stream and inbox."""
 
 import os
 from pathlib import Path
@@ -21,5 +21,6 @@ def child_env(**extra: str) -> dict[str, str]:
         "DATABASE_URL": url,
         "MAAS_USAGE_SINK": settings.MAAS_USAGE_SINK,
         "MAAS_USAGE_STREAM": settings.MAAS_USAGE_STREAM,
+        "MAAS_USAGE_INBOX": str(settings.MAAS_USAGE_INBOX),
         **extra,
     }

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from billing.models import UsageDaily, UsageEvent
-from billing.services import drain_usage_stream, usage_process
+from billing.services import drain_usage_inbox, drain_usage_stream, usage_process
 from tests.billing.conftest import record
 from tests.billing.subprocess_env import ROOT, child_env
 from tests.factories import TenantFactory
@@ -18,10 +18,13 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 needs_redis = pytest.mark.skipif(not settings.REDIS_URL, reason="the stream sink needs REDIS_URL")
 
 
-@pytest.fixture(params=["database", pytest.param("stream", marks=needs_redis)])
+@pytest.fixture(params=["database", "inbox", pytest.param("stream", marks=needs_redis)])
 def sink(request, settings):
     settings.MAAS_USAGE_SINK = request.param
     return request.param
+
+
+DRAINERS = {"stream": "drain_usage_stream", "inbox": "drain_usage_inbox"}
 
 
 def test_concurrent_duplicates_from_two_processes_count_once(sink):
@@ -48,10 +51,15 @@ def test_concurrent_duplicates_from_two_processes_count_once(sink):
     assert sum(UsageDaily.objects.filter(tenant=tenant).values_list("quantity", flat=True)) == count
 
 
-@needs_redis
+@pytest.fixture(params=["inbox", pytest.param("stream", marks=needs_redis)])
+def drained_sink(request, settings):
+    settings.MAAS_USAGE_SINK = request.param
+    return request.param
+
+
 @pytest.mark.parametrize("crash_point", ["drain_after_read", "drain_after_commit"])
-def test_a_drainer_killed_midway_loses_nothing_and_counts_nothing_twice(settings, crash_point):
-    settings.MAAS_USAGE_SINK = "stream"
+def test_a_drainer_killed_midway_loses_nothing_and_counts_nothing_twice(drained_sink, crash_point):
+    drain = DRAINERS[drained_sink]
     tenant = TenantFactory()
     for i in range(300):
         assert record(tenant, "predictions", 2, key=f"req-{i}", price_tier="standard").recorded
@@ -60,8 +68,8 @@ def test_a_drainer_killed_midway_loses_nothing_and_counts_nothing_twice(settings
         [
             sys.executable,
             "-c",
-            "import django; django.setup(); from billing.services import drain_usage_stream; "
-            "drain_usage_stream(batch_size=100)",
+            f"import django; django.setup(); from billing.services import {drain}; "
+            f"{drain}(batch_size=100)",
         ],
         cwd=ROOT,
         env=child_env(MAAS_FAULT_INJECT=crash_point, DJANGO_SETTINGS_MODULE="maas.settings"),
@@ -73,19 +81,21 @@ def test_a_drainer_killed_midway_loses_nothing_and_counts_nothing_twice(settings
     assert killed.returncode == 137, killed.stderr[-2000:]
     expected_after_kill = 100 if crash_point == "drain_after_commit" else 0
     assert UsageEvent.objects.filter(tenant=tenant).count() == expected_after_kill
-    drain_usage_stream(claim_idle_ms=0)  # the next drainer takes over what the dead one held
-    drain_usage_stream(claim_idle_ms=0)
+    if drained_sink == "stream":  # the next drainer takes over what the dead one held
+        drain_usage_stream(claim_idle_ms=0)
+        drain_usage_stream(claim_idle_ms=0)
+    else:
+        drain_usage_inbox()
     assert UsageEvent.objects.filter(tenant=tenant).count() == 300
     usage_process()
     assert sum(UsageDaily.objects.filter(tenant=tenant).values_list("quantity", flat=True)) == 600
 
 
-@needs_redis
-def test_stream_events_of_a_deleted_tenant_do_not_block_the_drain(settings):
-    settings.MAAS_USAGE_SINK = "stream"
+def test_events_of_a_deleted_tenant_do_not_block_the_drain(drained_sink):
     gone, kept = TenantFactory(), TenantFactory()
     record(gone, "predictions", 1, key="a")
     record(kept, "predictions", 1, key="b")
     gone.delete()
-    assert drain_usage_stream() == 1
+    drain = drain_usage_stream if drained_sink == "stream" else drain_usage_inbox
+    assert drain() == 1
     assert list(UsageEvent.objects.values_list("tenant_id", flat=True)) == [kept.pk]
