@@ -1,4 +1,4 @@
-"""Environment for a child process that must use this test run's database and usage stream and inbox."""
+"""Environment for a child process that must use this test run's database and usage sinks."""
 
 import os
 from pathlib import Path

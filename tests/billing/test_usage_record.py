@@ -82,3 +82,20 @@ def test_occurred_at_is_kept_and_dimensions_canonical(tenant):
     a, b = UsageEvent.objects.order_by("id")
     assert a.occurred_at == at and a.dims_key == b.dims_key and a.dims_key
     assert a.dimensions == {"api_key": "key_1", "model": "mdl_1", "price_tier": "heavy"}
+
+
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as on the predict path
+def test_the_inbox_says_a_repeat_and_its_drain_counts_each_key_once(tenant, settings):
+    from billing.inbox import inbox_size
+    from billing.services import drain_usage_inbox
+
+    settings.MAAS_USAGE_SINK = "inbox"
+    assert record(tenant, "predictions", 5, key="req-1").sink == "inbox"
+    assert not record(tenant, "predictions", 5, key="req-1").recorded  # still waiting: a repeat
+    assert record(tenant, "predictions", 2, key="req-2").recorded
+    assert not UsageEvent.objects.exists()  # not in the usage table until drained
+    assert drain_usage_inbox() == 2 and inbox_size() == 0
+    # A repeat after the drain is stored again and dropped by the next drain's ON CONFLICT.
+    record(tenant, "predictions", 5, key="req-1")
+    assert drain_usage_inbox() == 0
+    assert sorted(UsageEvent.objects.values_list("quantity", flat=True)) == [2, 5]

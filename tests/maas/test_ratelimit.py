@@ -2,6 +2,7 @@ import time
 
 import pytest
 
+from maas.models import RateLimitCounter
 from maas.ratelimit import WINDOW_SECONDS, purge_rate_limit_counters, rate_limit_hit
 from tests.factories import ApiKeyFactory, TenantFactory
 from tests.helpers import assert_error
@@ -55,3 +56,40 @@ def test_old_windows_are_purged(tenant, settings):
     rate_limit_hit(tenant.pk, 10, now=now - 600)
     rate_limit_hit(tenant.pk, 10, now=now)
     assert purge_rate_limit_counters(now=now) == 1
+
+
+@pytest.fixture
+def database_counts(settings, monkeypatch):
+    if settings.REDIS_URL:
+        pytest.skip("with Redis every request is counted there")
+    monkeypatch.setattr("maas.ratelimit._windows", {})
+
+
+def shared_count(tenant) -> int:
+    return sum(
+        RateLimitCounter.objects.filter(bucket__startswith=tenant.pk).values_list(
+            "count", flat=True
+        )
+    )
+
+
+def test_far_from_the_limit_a_process_adds_its_count_once_a_second(tenant, database_counts):
+    start = (time.time() // WINDOW_SECONDS + 1) * WINDOW_SECONDS
+    states = [rate_limit_hit(tenant.pk, 1000, now=start + i / 100) for i in range(10)]
+    assert [s.remaining for s in states] == list(range(999, 989, -1))  # exact for this process
+    assert shared_count(tenant) == 1  # only the first hit of the window was written
+    rate_limit_hit(tenant.pk, 1000, now=start + 1.5)
+    assert shared_count(tenant) == 11
+
+
+def test_near_the_limit_two_processes_count_exactly(tenant, monkeypatch, database_counts):
+    start = (time.time() // WINDOW_SECONDS + 1) * WINDOW_SECONDS
+    processes = [{}, {}]  # each process's local windows
+    allowed = 0
+    for i in range(40):
+        monkeypatch.setattr("maas.ratelimit._windows", processes[i % 2])
+        allowed += rate_limit_hit(tenant.pk, 20, now=start + i / 1000).allowed
+    # Each process syncs once it has used a quarter of what was left: the shared count can run
+    # ahead of the limit by at most that, never let more than the limit through plus that.
+    assert 20 <= allowed <= 20 + 20 // 4
+    assert rate_limit_hit(tenant.pk, 20, now=start + 0.5).allowed is False
