@@ -38,9 +38,6 @@ class _Inbox:
         self.db = sqlite3.connect(path, isolation_level=None, timeout=10)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        # Checkpoints are the drainer's job (inbox_delete): a predict request should not pay for
-        # copying the log into the file, which SQLite otherwise does every 1,000 pages.
-        self.db.execute("PRAGMA wal_autocheckpoint=20000")
         with self.locked():
             self.db.execute(_SCHEMA)
 

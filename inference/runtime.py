@@ -41,10 +41,16 @@ class Runtime:
     session: Any = None
     native: Any = None
     output_names: tuple[str, ...] = ()
+    # The one [n, k] float input the session takes instead of k [n, 1] ones (see _one_input).
+    matrix_input: str | None = None
 
     def predict(self, feed: dict[str, np.ndarray], frame) -> tuple[np.ndarray, np.ndarray | None]:
-        """(predictions: class indexes or values, probabilities or None)."""
+        """(predictions: class indexes or values, probabilities or None). `feed` is one [n, 1]
+        array per feature, or {matrix_input: [n, k]} for a session that takes one."""
         if self.engine == "onnx":
+            if self.matrix_input is not None and self.matrix_input not in feed:
+                columns = [feed[spec["onnx_input"]] for spec in self.inputs]
+                feed = {self.matrix_input: np.hstack(columns)}
             outputs = self.session.run(None, feed)
             if self.task == "classification":
                 proba = np.asarray(outputs[-1], dtype=np.float64)
@@ -76,8 +82,11 @@ def _load(version: ModelVersion) -> Runtime:
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
-        session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
-        runtime = Runtime(engine="onnx", size=len(data), session=session, **common)
+        graph, matrix_input = _one_input(data, version.signature["inputs"])
+        session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        runtime = Runtime(
+            engine="onnx", size=len(data), session=session, matrix_input=matrix_input, **common
+        )
     elif version.framework == "sklearn":
         import skops.io as sio
 
@@ -93,6 +102,45 @@ def _load(version: ModelVersion) -> Runtime:
         )
     _warm_up(runtime)
     return runtime
+
+
+MATRIX_INPUT = "maas_features"
+
+
+def _one_input(data: bytes, inputs: list[dict[str, str]]) -> tuple[bytes, str | None]:
+    """The graph rewritten to take all features as one [n, k] float tensor, when it starts by
+    concatenating its k numeric [n, 1] inputs in signature order (our scikit-learn exports do).
+
+    ONNX Runtime checks and binds each input separately: for 30 features that is ~40 µs per
+    call, several times the model itself. The rewrite replaces the Concat by an Identity of
+    the new input, so the model computes exactly what it did. Any other graph is left alone."""
+    import onnx
+
+    names = [spec["onnx_input"] for spec in inputs]
+    if len(names) < 2 or any(spec["dtype"] != "number" for spec in inputs):
+        return data, None
+    model = onnx.load_from_string(data)
+    graph = model.graph
+    if [i.name for i in graph.input] != names:
+        return data, None
+    concat = [n for n in graph.node if n.op_type == "Concat" and list(n.input) == names]
+    users = [n for n in graph.node if set(n.input) & set(names)]
+    if len(concat) != 1 or users != concat:
+        return data, None
+    axis = next((a.i for a in concat[0].attribute if a.name == "axis"), None)
+    if axis not in (1, -1) or any(
+        i.type.tensor_type.elem_type != onnx.TensorProto.FLOAT for i in graph.input
+    ):
+        return data, None
+    identity = onnx.helper.make_node("Identity", [MATRIX_INPUT], list(concat[0].output))
+    position = list(graph.node).index(concat[0])
+    graph.node.remove(concat[0])
+    graph.node.insert(position, identity)
+    del graph.input[:]
+    graph.input.append(
+        onnx.helper.make_tensor_value_info(MATRIX_INPUT, onnx.TensorProto.FLOAT, [None, len(names)])
+    )
+    return model.SerializeToString(), MATRIX_INPUT
 
 
 def _warm_up(runtime: Runtime) -> None:

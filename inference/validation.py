@@ -6,6 +6,8 @@ which the model's fitted preprocessing fills in (the training median; "" for str
 """
 
 import math
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -94,3 +96,63 @@ def build_inputs(inputs: list[dict[str, str]], rows: list[list[Any]], *, as_fram
 
         frame = pd.DataFrame({name: values.reshape(-1) for name, values in feed.items()})
     return feed, frame
+
+
+_NUMBERS = frozenset({int, float})
+
+
+def prepare_inputs(
+    inputs: list[dict[str, str]],
+    rows: Any,
+    max_rows: int,
+    *,
+    as_frame: bool = False,
+    matrix_input: str | None = None,
+) -> tuple[dict[str, np.ndarray], Any, int]:
+    """(ONNX feed, DataFrame when asked, row count) for a request's `inputs`.
+
+    The common case, an all-numeric signature with every value a number, is checked and
+    converted with C-level operations (one array for all rows, a view per feature): per value
+    Python checks cost ~10 µs per 30-feature row, more than the model. Anything else, and any
+    problem, goes through rows_as_lists, whose errors name the row and feature. With
+    `matrix_input` (a session that takes one [n, k] input), the fast path feeds that."""
+    fast = _all_numbers(inputs, rows, max_rows) if not as_frame else None
+    if fast is None:
+        checked = rows_as_lists(inputs, rows, max_rows)
+        feed, frame = build_inputs(inputs, checked, as_frame=as_frame)
+        return feed, frame, len(checked)
+    if matrix_input is not None:
+        return {matrix_input: fast.astype(np.float32)}, None, len(fast)
+    # Column-major, so that each feature's [n, 1] slice is contiguous: ONNX Runtime reads it
+    # in place.
+    matrix = np.asfortranarray(fast, dtype=np.float32)
+    feed = {spec["onnx_input"]: matrix[:, j : j + 1] for j, spec in enumerate(inputs)}
+    return feed, None, len(fast)
+
+
+def _all_numbers(inputs, rows, max_rows) -> np.ndarray | None:
+    if not isinstance(rows, list) or not 0 < len(rows) <= max_rows:
+        return None
+    if any(spec["dtype"] != "number" for spec in inputs):
+        return None
+    width = len(inputs)
+    first = rows[0]
+    if type(first) is dict:
+        names = [spec["name"] for spec in inputs]
+        keys = set(names)
+        if not all(type(row) is dict and row.keys() == keys for row in rows):
+            return None
+        pick = itemgetter(*names) if width > 1 else (lambda row: (row[names[0]],))
+        values = [pick(row) for row in rows]
+    elif type(first) is list:
+        if not all(type(row) is list and len(row) == width for row in rows):
+            return None
+        values = rows
+    else:
+        return None
+    if not set(map(type, chain.from_iterable(values))) <= _NUMBERS:
+        return None  # null, a bool, a string...: the careful path says which
+    matrix = np.array(values, dtype=np.float64)
+    if not np.isfinite(matrix).all():
+        return None
+    return matrix

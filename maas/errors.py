@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -269,6 +270,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 # --- Django-level handlers (outside DRF views) -------------------------------------------------
 
 
+@csrf_exempt  # a POST to an unknown API path is a 404, not a complaint about a CSRF cookie
 def not_found_view(request: HttpRequest, exception: Exception | None = None, **kwargs: Any):
     message = f"Unknown path: {request.method} {request.path}. The API is described at /docs/."
     return error_http_response(404, ErrorType.NOT_FOUND, "route_not_found", message)

@@ -24,12 +24,15 @@ from maas.errors import Conflict, InvalidRequest
 from maas.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
+_META_KEY = (
+    "HTTP_IDEMPOTENCY_KEY"  # request.headers builds a mapping of every header; this does not
+)
 _REPLAYED_HEADERS = ("Content-Type", "Location")
 _NOT_STORED_STATUSES = frozenset({402, 429})
 
 
 def idempotency_key_from(request: HttpRequest) -> str | None:
-    key = request.headers.get(HEADER)
+    key = request.META.get(_META_KEY)
     if key is None:
         return None
     if not 1 <= len(key) <= 255 or not key.isprintable():

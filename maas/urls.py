@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from billing.webhooks import stripe_webhook
+from inference.urls import hot_urlpatterns
 from maas import errors, health
 
 v1 = [
@@ -17,6 +18,7 @@ v1 = [
 ]
 
 urlpatterns = [
+    path("v1/", include(hot_urlpatterns)),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("v1/", include(v1)),

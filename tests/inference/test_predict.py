@@ -4,6 +4,7 @@ import pytest
 from billing.models import UsageEvent
 from catalog.models import Model, ModelVersion
 from inference.runtime import cache_clear, runtime_for
+from maas.generation import generation_bump
 from tests.factories import ApiKeyFactory
 from tests.helpers import assert_error
 from tests.training.test_training import create, run
@@ -77,6 +78,7 @@ def test_native_fallback_answers_the_same(api, trained):
     job, rows, _ = trained
     onnx_answer = predict(api, job.model_id, {"inputs": rows[:50]}).json()
     ModelVersion.objects.filter(model_id=job.model_id).update(onnx_path="", onnx_sha256="")
+    generation_bump()  # an update() sends no signal (maas.generation)
     version = ModelVersion.objects.get(model_id=job.model_id)
     assert runtime_for(version).engine == "native"
     native_answer = predict(api, job.model_id, {"inputs": rows[:50]}).json()
@@ -84,6 +86,30 @@ def test_native_fallback_answers_the_same(api, trained):
     np.testing.assert_allclose(
         native_answer["probabilities"], onnx_answer["probabilities"], atol=1e-5
     )
+
+
+def test_the_one_input_graph_answers_exactly_as_the_exported_one(trained):
+    import onnxruntime as ort
+
+    from catalog.artifacts import artifact_read
+    from inference.runtime import MATRIX_INPUT
+    from inference.validation import prepare_inputs
+
+    job, rows, _ = trained
+    version = ModelVersion.objects.get(model_id=job.model_id)
+    runtime = runtime_for(version)
+    assert runtime.matrix_input == MATRIX_INPUT  # 30 numeric inputs became one [n, 30]
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1  # as served: threads would sum the trees in another order
+    exported = ort.InferenceSession(artifact_read(version.onnx_path, version.onnx_sha256), options)
+    per_column, _, _ = prepare_inputs(runtime.inputs, rows, 1000)
+    matrix, _, _ = prepare_inputs(runtime.inputs, rows, 1000, matrix_input=MATRIX_INPUT)
+    expected = exported.run(None, per_column)
+    got = runtime.session.run(None, matrix)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(np.asarray(got[1]), np.asarray(expected[1]))
+    _, proba = runtime.predict(per_column, None)  # per-column feeds (batch jobs) still work
+    np.testing.assert_array_equal(proba, np.asarray(expected[1], dtype=np.float64))
 
 
 def test_a_changed_artifact_is_never_loaded(api, trained, caplog):

@@ -1,0 +1,79 @@
+"""maas.wsgi.application: the predict route on the short middleware chain, the rest on Django's."""
+
+import io
+
+import orjson
+import pytest
+from django.core import signals
+from django.db import close_old_connections
+
+from maas.wsgi import application
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    # As Django's test client does: a real request closes the connection when it finishes,
+    # which would end the test's transaction.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def call(method: str, path: str, body: bytes = b"", environ: dict | None = None, **headers: str):
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/json",
+        **{f"HTTP_{k.upper()}": v for k, v in headers.items()},
+        **(environ or {}),
+    }
+    started = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        started["status"] = int(status.split()[0])
+        started["headers"] = dict(response_headers)
+
+    content = b"".join(application(environ, start_response))
+    return started["status"], started["headers"], orjson.loads(content)
+
+
+def test_predict_takes_the_short_chain_with_the_same_plumbing(api_key):
+    status, headers, body = call(
+        "POST", "/v1/models/mdl_nothing/predict", b"{}", authorization=f"Bearer {api_key.raw}"
+    )
+    assert status == 404 and body["error"]["param"] == "id"
+    assert headers["X-Request-Id"].startswith("req_")
+    assert headers["X-Content-Type-Options"] == "nosniff"  # security headers still apply
+    assert "X-Frame-Options" not in headers  # the admin's middleware does not run here
+    assert headers["X-RateLimit-Limit"]
+
+
+def test_every_other_path_takes_djangos_chain(api_key):
+    status, headers, body = call("GET", "/v1/tenant", authorization=f"Bearer {api_key.raw}")
+    assert status == 200 and body["object"] == "tenant"
+    assert headers["X-Frame-Options"] == "DENY" and headers["X-Request-Id"]
+
+
+def test_errors_on_the_short_chain_keep_the_contract_shape():
+    status, headers, body = call("POST", "/v1/models/mdl_x/predict", b"{}")
+    assert headers["WWW-Authenticate"].startswith("Bearer")
+    assert status == 401 and body["error"]["code"] == "missing_api_key"
+    status, _, body = call(
+        "POST", "/v1/models/mdl_x/predict", b"{}", environ={"CONTENT_LENGTH": str(10**9)}
+    )
+    assert status == 413 and body["error"]["code"] == "request_too_large"
+
+
+def test_a_post_to_an_unknown_api_path_is_404_not_a_csrf_failure():
+    status, _, body = call("POST", "/v1/nothing-here", b"{}")
+    assert status == 404 and body["error"]["code"] == "route_not_found"
