@@ -181,11 +181,14 @@ frame = pd.read_csv(io.BytesIO(breast_cancer_csv()))
 big = pd.concat([frame] * 176, ignore_index=True)  # ~100k rows
 buffer = io.StringIO(); big.to_csv(buffer, index=False)
 ds = dataset_create(tenant=tenant, upload=SimpleUploadedFile("big.csv", buffer.getvalue().encode()), name="big.csv", sha256="0"*64)
-job = inference_job_create(tenant=tenant, data={"model": setup["models"]["rf"], "dataset": ds.pk})
-inference_job_run(job_id=job.pk)
-job.refresh_from_db()
-assert job.status == "succeeded", job.error_message
-platform = job.completed / (job.finished_at - job.started_at).total_seconds()
+rates = []
+for _ in range(2):  # the first job also loads the model into the worker
+    job = inference_job_create(tenant=tenant, data={"model": setup["models"]["rf"], "dataset": ds.pk})
+    inference_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error_message
+    rates.append(job.completed / (job.finished_at - job.started_at).total_seconds())
+cold, platform = rates
 import onnxruntime as ort
 version = ModelVersion.objects.get(model_id=setup["models"]["rf"], version=1)
 options = ort.SessionOptions(); options.intra_op_num_threads = 1
@@ -196,7 +199,7 @@ start = time.perf_counter()
 for lo in range(0, len(features), 10000):
     session.run(None, {k: v[lo:lo+10000] for k, v in feed_all.items()})
 direct = len(features) / (time.perf_counter() - start)
-print(json.dumps({"rows": job.completed, "platform": platform, "direct": direct}))
+print(json.dumps({"rows": job.completed, "platform": platform, "cold": cold, "direct": direct}))
 """
     out = subprocess.run(
         [sys.executable, "-c", code, json.dumps(setup)],
@@ -301,7 +304,8 @@ def main() -> None:
             )
     if batch:
         print(
-            f"\nbatch inference, RandomForest(100), {batch['rows']:,} rows: maas job {batch['platform']:,.0f} rows/s, "
+            f"\nbatch inference, RandomForest(100), {batch['rows']:,} rows: maas job {batch['platform']:,.0f} rows/s "
+            f"(the worker's first job, loading the model: {batch['cold']:,.0f}), "
             f"onnxruntime directly {batch['direct']:,.0f} rows/s ({100 * batch['platform'] / batch['direct']:.0f} %)"
         )
 

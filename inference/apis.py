@@ -11,17 +11,17 @@ import orjson
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing.services import usage_record
 from billing.spend import spend_require
-from catalog.models import ModelVersion
 from catalog.selectors import model_version_for_serving
 from inference import services
 from inference.models import InferenceJob
+from inference.results import results_render
 from inference.runtime import NotServable, runtime_for
 from inference.validation import prepare_inputs
 from maas.base_views import TenantAPIView
@@ -182,24 +182,19 @@ class InferenceJobResultsApi(_InferenceJobView):
                 f"Job {job.pk} is {job.status}; its {self.which} are ready once it succeeds.",
                 code="job_not_finished",
             )
-        path = job.results_path if self.which == "results" else job.errors_path
-        with default_storage.open(path, "rb") as f:
-            if fmt == "jsonl":  # stored as JSON Lines already
+        if self.which == "results":
+            content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
+            return StreamingHttpResponse(
+                results_render(job.results_path, fmt), content_type=content_type
+            )
+        with default_storage.open(job.errors_path, "rb") as f:
+            if fmt == "jsonl":  # stored as JSON Lines
                 return HttpResponse(f.read(), content_type="application/x-ndjson")
             lines = [orjson.loads(line) for line in f if line.strip()]
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        if self.which == "errors":
-            writer.writerow(["row", "error"])
-            writer.writerows([line["row"], line["error"]] for line in lines)
-        else:
-            version = ModelVersion.objects.filter(
-                model_id=job.model_ref, version=job.version
-            ).first()
-            classes = (version.signature.get("classes") if version else None) or []
-            writer.writerow(["row", "prediction", *[f"p_{c}" for c in classes]])
-            for line in lines:
-                writer.writerow([line["row"], line["prediction"], *line.get("probabilities", [])])
+        writer.writerow(["row", "error"])
+        writer.writerows([line["row"], line["error"]] for line in lines)
         return HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
 
 

@@ -2,9 +2,10 @@
 
 Rows that cannot be predicted (a value of the wrong type, a missing column value that is not
 allowed) go to the error file with their index and the reason, instead of failing the job.
-Results are JSON Lines `{"row", "prediction", "probabilities"?}` in input order; the API also
-serves them as CSV. Usage (compute seconds, rows read, predictions) is recorded once, in the
-transaction that finishes the job, keyed by the job id.
+Results are stored as arrays (inference/results.py) and served as JSON Lines
+`{"row", "prediction", "probabilities"?}` or CSV, in input order. Usage (compute seconds, rows
+read, predictions) is recorded once, in the transaction that finishes the job, keyed by the
+job id.
 """
 
 import io
@@ -12,9 +13,12 @@ import json
 import logging
 import math
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -25,8 +29,8 @@ from billing.services import usage_record
 from catalog.models import ModelVersion
 from catalog.selectors import dataset_open
 from inference.models import InferenceJob
+from inference.results import results_save
 from inference.runtime import runtime_for
-from inference.validation import build_inputs
 
 log = logging.getLogger("maas.inference")
 
@@ -58,11 +62,55 @@ def _cell(dtype: str, value: Any) -> Any:
     return str(value)
 
 
-def _read(dataset) -> pd.DataFrame:
+def _chunks(dataset, names: list[str], text_names: list[str]) -> Iterator[pd.DataFrame]:
+    """The dataset's model columns, CHUNK_ROWS rows at a time. CSV numbers are parsed by
+    pandas' C parser (correctly rounded, as the predict path's JSON parser does); only empty
+    cells are missing values; text and boolean features stay text for _cell to read."""
     with dataset_open(dataset=dataset) as f:
         if dataset.format == "csv":
-            return pd.read_csv(f, dtype=str, keep_default_na=False)
-        return pd.read_json(f, lines=True, dtype=False)
+            reader = pd.read_csv(
+                f,
+                usecols=names,
+                dtype=dict.fromkeys(text_names, str),
+                keep_default_na=False,
+                na_values=[""],
+                chunksize=CHUNK_ROWS,
+            )
+        else:
+            reader = pd.read_json(f, lines=True, dtype=False, chunksize=CHUNK_ROWS)
+        with reader:
+            yield from reader
+
+
+def _column(dtype: str, series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(the column as the model takes it, which rows are bad). Columns parsed as numbers go
+    through numpy whole; anything else value by value through _cell."""
+    if dtype == "number" and series.dtype.kind in "fiu":
+        values = series.to_numpy(dtype=np.float64)
+        return values.astype(np.float32), np.isinf(values)
+    cells, bad = [], np.zeros(len(series), dtype=bool)
+    for i, value in enumerate(series.tolist()):
+        try:
+            cells.append(_cell(dtype, value))
+        except (ValueError, TypeError):
+            cells.append(None)
+            bad[i] = True
+    if dtype == "string":
+        return np.array(["" if v is None else v for v in cells], dtype=object), bad
+    return np.array([np.nan if v is None else float(v) for v in cells], dtype=np.float32), bad
+
+
+def _feed(runtime, columns: list[np.ndarray], good: np.ndarray):
+    """(the model's feed for the good rows, and a DataFrame of it for a native model)."""
+    if runtime.matrix_input is not None:
+        return {runtime.matrix_input: np.column_stack(columns)[good]}, None
+    feed = {
+        spec["onnx_input"]: column[good].reshape(-1, 1)
+        for spec, column in zip(runtime.inputs, columns, strict=True)
+    }
+    if runtime.engine != "native":
+        return feed, None
+    return feed, pd.DataFrame({name: values.reshape(-1) for name, values in feed.items()})
 
 
 def _claim(job_id: str) -> InferenceJob | None:
@@ -135,60 +183,59 @@ def inference_job_run(*, job_id: str) -> None:
         if version is None or job.dataset is None:
             raise ValueError("The model version or the dataset was deleted before the job ran.")
         runtime = runtime_for(version)
-        frame = _read(job.dataset)
-        rows_read = len(frame)
-        missing = [i["name"] for i in runtime.inputs if i["name"] not in frame.columns]
+        names = [spec["name"] for spec in runtime.inputs]
+        present = {column["name"] for column in job.dataset.columns}
+        missing = [name for name in names if name not in present]
         if missing:
             raise ValueError(f"The dataset has no column {missing[0]!r}, which the model takes.")
-        InferenceJob.objects.filter(pk=job.pk).update(total=rows_read)
-        results, errors = io.StringIO(), io.StringIO()
-        completed = failed = 0
-        for start in range(0, rows_read, CHUNK_ROWS):
-            chunk = frame.iloc[start : start + CHUNK_ROWS]
-            good_rows, good_index = [], []
-            for offset, record in enumerate(
-                chunk[[i["name"] for i in runtime.inputs]].itertuples(index=False)
-            ):
-                index = start + offset
-                try:
-                    good_rows.append(
-                        [
-                            _cell(spec["dtype"], value)
-                            for spec, value in zip(runtime.inputs, record, strict=True)
-                        ]
-                    )
-                    good_index.append(index)
-                except (ValueError, TypeError) as exc:
-                    errors.write(
-                        json.dumps({"row": index, "error": _reason(runtime.inputs, record, exc)})
-                        + "\n"
-                    )
-                    failed += 1
-            if good_rows:
-                feed, native_frame = build_inputs(
-                    runtime.inputs, good_rows, as_frame=runtime.engine == "native"
+        InferenceJob.objects.filter(pk=job.pk).update(total=job.dataset.n_rows)
+        errors = io.StringIO()
+        answers: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
+        failed = 0
+        pending = None
+        # The model runs on the previous chunk in a second thread (ONNX Runtime releases the
+        # GIL) while this one parses and checks the next: two cores, as the worker has.
+        with ThreadPoolExecutor(max_workers=1) as model_thread:
+            text_names = [spec["name"] for spec in runtime.inputs if spec["dtype"] != "number"]
+            for chunk in _chunks(job.dataset, names, text_names):
+                columns, bad = [], np.zeros(len(chunk), dtype=bool)
+                for spec in runtime.inputs:
+                    values, wrong = _column(spec["dtype"], chunk[spec["name"]])
+                    columns.append(values)
+                    bad |= wrong
+                index = np.arange(rows_read, rows_read + len(chunk))
+                for offset in np.flatnonzero(bad):
+                    record = chunk[names].iloc[offset].tolist()
+                    reason = _reason(runtime.inputs, record, ValueError("unreadable value"))
+                    errors.write(json.dumps({"row": int(index[offset]), "error": reason}) + "\n")
+                failed += int(bad.sum())
+                rows_read += len(chunk)
+                if pending is not None:
+                    answers.append(_collect(*pending))
+                    pending = None
+                good = ~bad
+                if good.any():
+                    feed, frame = _feed(runtime, columns, good)
+                    pending = (model_thread.submit(runtime.predict, feed, frame), index[good])
+                completed = sum(len(a[0]) for a in answers)
+                progress = rows_read / max(job.dataset.n_rows, rows_read, 1)
+                InferenceJob.objects.filter(pk=job.pk).update(
+                    progress=round(progress, 4), completed=completed, failed=failed
                 )
-                predicted, proba = runtime.predict(feed, native_frame)
-                for k, index in enumerate(good_index):
-                    line: dict[str, Any] = {"row": index}
-                    if runtime.classes is not None:
-                        line["prediction"] = runtime.classes[int(predicted[k])]
-                        line["probabilities"] = [float(p) for p in proba[k]]
-                    else:
-                        line["prediction"] = float(predicted[k])
-                    results.write(json.dumps(line) + "\n")
-                completed += len(good_rows)
-            progress = min(start + CHUNK_ROWS, rows_read) / max(rows_read, 1)
-            InferenceJob.objects.filter(pk=job.pk).update(
-                progress=round(progress, 4), completed=completed, failed=failed
-            )
-            if InferenceJob.objects.filter(
-                pk=job.pk, status=InferenceJob.Status.CANCELLING
-            ).exists():
-                raise _Canceled()
+                if InferenceJob.objects.filter(
+                    pk=job.pk, status=InferenceJob.Status.CANCELLING
+                ).exists():
+                    raise _Canceled()
+            if pending is not None:
+                answers.append(_collect(*pending))
+        completed = sum(len(a[0]) for a in answers)
         folder = f"inference/{job.tenant_id}/{job.pk}"
-        results_path = default_storage.save(
-            f"{folder}/results.jsonl", ContentFile(results.getvalue().encode())
+        results_path = results_save(
+            folder,
+            np.concatenate([a[0] for a in answers]) if answers else np.zeros(0, np.int64),
+            np.concatenate([a[1] for a in answers]) if answers else np.zeros(0),
+            np.concatenate([a[2] for a in answers]) if answers and runtime.classes else None,
+            runtime.classes,
         )
         errors_path = default_storage.save(
             f"{folder}/errors.jsonl", ContentFile(errors.getvalue().encode())
@@ -215,6 +262,11 @@ def inference_job_run(*, job_id: str) -> None:
             seconds(),
             rows_read,
         )
+
+
+def _collect(future, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    predicted, probabilities = future.result()
+    return index, predicted, probabilities
 
 
 def _reason(inputs, record, exc: Exception) -> str:

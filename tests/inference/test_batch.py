@@ -46,7 +46,7 @@ def test_batch_agrees_exactly_with_sync_predictions(api, tenant, model, cancer_d
     assert done["status"] == "succeeded" and done["request_counts"]["completed"] == 569
     results = [
         json.loads(line)
-        for line in api.get(f"/v1/inference-jobs/{job['id']}/results").content.splitlines()
+        for line in api.get(f"/v1/inference-jobs/{job['id']}/results").getvalue().splitlines()
     ]
     assert [r["row"] for r in results] == list(range(569))
 
@@ -61,7 +61,7 @@ def test_batch_agrees_exactly_with_sync_predictions(api, tenant, model, cancer_d
     assert sync["probabilities"] == [r["probabilities"] for r in results[:100]]
 
     as_csv = api.get(f"/v1/inference-jobs/{job['id']}/results", {"format": "csv"})
-    lines = as_csv.content.decode().splitlines()
+    lines = as_csv.getvalue().decode().splitlines()
     assert lines[0] == "row,prediction,p_benign,p_malignant" and len(lines) == 570
     meters = dict(
         UsageEvent.objects.filter(tenant=tenant, idempotency_key__startswith=job["id"]).values_list(
@@ -97,7 +97,7 @@ def test_bad_rows_go_to_the_error_file(api, tenant, model, cancer_csv):
     ]
     results = [
         json.loads(x)["row"]
-        for x in api.get(f"/v1/inference-jobs/{job['id']}/results").content.splitlines()
+        for x in api.get(f"/v1/inference-jobs/{job['id']}/results").getvalue().splitlines()
     ]
     assert results == [0, 2]
 
