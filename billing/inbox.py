@@ -36,10 +36,12 @@ class _Inbox:
         self.path = path
         self.lock_fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         self.db = sqlite3.connect(path, isolation_level=None, timeout=10)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        # Under the lock: switching a new file to WAL needs it to itself, and SQLite answers
+        # "database is locked" at once, without waiting, when two processes try together.
         with self.locked():
+            self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute(_SCHEMA)
+        self.db.execute("PRAGMA synchronous=NORMAL")
 
     @contextmanager
     def locked(self) -> Iterator[None]:

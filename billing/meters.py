@@ -24,6 +24,8 @@ class Meter:
     def to_minor(self, quantity: Decimal | int | float | str) -> int:
         """The stored integer for a quantity; compute time rounds half-even to the millisecond,
         counts must be whole. Negative quantities are refused (corrections are invoice lines)."""
+        if type(quantity) is int and quantity >= 0:  # a count, as the predict path sends
+            return quantity * 10**self.scale
         try:
             value = Decimal(str(quantity)) if isinstance(quantity, float) else Decimal(quantity)
         except (InvalidOperation, TypeError, ValueError):

@@ -55,20 +55,29 @@ class UsageRecordResult:
     sink: str  # "database" or "stream"
 
 
-def canonical_dimensions(meter: Meter, dimensions: dict[str, Any] | None) -> tuple[dict, str]:
-    """Keeps the meter's dimensions as strings; returns them with a short stable key."""
+def checked_dimensions(meter: Meter, dimensions: dict[str, Any] | None) -> dict[str, str]:
+    """The meter's dimensions as strings, sorted by name; refuses one the meter does not keep."""
     if not dimensions:
-        return {}, ""
+        return {}
     unknown = set(dimensions) - set(meter.dimensions)
     if unknown:
         raise ValueError(
             f"{meter.code} keeps dimensions {', '.join(meter.dimensions)}; got {sorted(unknown)}"
         )
-    dims = {k: str(v) for k, v in sorted(dimensions.items()) if v is not None}
+    return {k: str(v) for k, v in sorted(dimensions.items()) if v is not None}
+
+
+def dimensions_key(dims: dict[str, str]) -> str:
+    """A short stable key of a dimension set (rollups group by it)."""
     if not dims:
-        return {}, ""
+        return ""
     digest = hashlib.blake2b(orjson.dumps(dims, option=orjson.OPT_SORT_KEYS), digest_size=16)
-    return dims, digest.hexdigest()
+    return digest.hexdigest()
+
+
+def canonical_dimensions(meter: Meter, dimensions: dict[str, Any] | None) -> tuple[dict, str]:
+    dims = checked_dimensions(meter, dimensions)
+    return dims, dimensions_key(dims)
 
 
 def usage_record(
@@ -88,12 +97,12 @@ def usage_record(
     occurred_at = occurred_at or timezone.now()
     if timezone.is_naive(occurred_at):
         raise ValueError("occurred_at must be timezone-aware")
-    dims, dims_key = canonical_dimensions(meter_def, dimensions)
+    dims = checked_dimensions(meter_def, dimensions)
     tenant_id = getattr(tenant, "pk", tenant)
     sink = settings.MAAS_USAGE_SINK
     if connection.in_atomic_block or sink == "database":
         return _record_in_database(
-            tenant_id, meter, minor, idempotency_key, occurred_at, dims, dims_key
+            tenant_id, meter, minor, idempotency_key, occurred_at, dims, dimensions_key(dims)
         )
     event = _event(tenant_id, meter, minor, idempotency_key, occurred_at, dims)
     if sink == "inbox":
