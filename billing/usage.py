@@ -34,7 +34,7 @@ from django.utils import timezone
 from billing.inbox import inbox_delete, inbox_put, inbox_take
 from billing.meters import Meter, get_meter
 from billing.models import UsageEvent
-from maas.redis_calls import RedisScript, redis_client
+from maas.redis_calls import RedisScript, redis_call, redis_client
 
 log = logging.getLogger("maas.billing.usage")
 
@@ -88,8 +88,14 @@ def usage_record(
     idempotency_key: str,
     occurred_at: datetime | None = None,
     dimensions: dict[str, Any] | None = None,
+    new_key: bool = False,
 ) -> UsageRecordResult:
-    """Records one usage event. A repeat of an idempotency key is a no-op that says so."""
+    """Records one usage event. A repeat of an idempotency key is a no-op that says so.
+
+    `new_key=True`: the caller made the key up just now (the predict path without a client
+    key), so no repeat can come; the stream then skips its dedupe claim, which would otherwise
+    keep one Redis key per prediction for MAAS_USAGE_DEDUPE_SECONDS. The database still stores
+    an event once."""
     meter_def = get_meter(meter)
     if not 1 <= len(idempotency_key) <= 255:
         raise ValueError("idempotency_key must be 1 to 255 characters")
@@ -107,6 +113,9 @@ def usage_record(
     event = _event(tenant_id, meter, minor, idempotency_key, occurred_at, dims)
     if sink == "inbox":
         return UsageRecordResult(recorded=inbox_put(tenant_id, idempotency_key, event), sink=sink)
+    if new_key:
+        redis_call("XADD", settings.MAAS_USAGE_STREAM, "*", "e", event)
+        return UsageRecordResult(recorded=True, sink=sink)
     return _record_in_stream(tenant_id, idempotency_key, event)
 
 

@@ -27,7 +27,7 @@ from inference.validation import prepare_inputs
 from maas.base_views import TenantAPIView
 from maas.errors import Conflict, InvalidRequest, NotFound
 from maas.idempotency import idempotency_key_from
-from maas.lean_views import lean_tenant_view
+from maas.lean_views import admit, lean_tenant_view
 from maas.principal import Principal
 from maas.scopes import Scope
 from maas.serializers import FixedFormatNegotiation
@@ -88,10 +88,12 @@ def predict(request: HttpRequest, principal: Principal, id: str) -> tuple[int, d
         matrix_input=runtime.matrix_input,
     )
     predicted, proba = runtime.predict(feed, frame)
+    admit(request)  # the rate limit and the caches' generation, before any usage is recorded
     # Without a client key, a unique one that sorts by time: the usage sinks index events by
     # (tenant, key), and keys that arrive in order append to the index instead of touching a
     # random page of it per request.
-    key = idempotency_key_from(request) or f"{time.time_ns():x}-{os.urandom(8).hex()}"
+    client_key = idempotency_key_from(request)
+    key = client_key or f"{time.time_ns():x}-{os.urandom(8).hex()}"
     usage_record(
         tenant=tenant,
         meter="predictions",
@@ -102,6 +104,7 @@ def predict(request: HttpRequest, principal: Principal, id: str) -> tuple[int, d
             "price_tier": model_version.price_tier,
             "api_key": principal.key_id,
         },
+        new_key=client_key is None,
     )
     out: dict[str, Any] = {"model": id, "version": model_version.version}
     if runtime.classes is not None:

@@ -80,6 +80,11 @@ class GenerationCache:
         self._generation: object = None
         _caches.append(self)
 
+    @property
+    def generation(self) -> object:
+        """The generation the entries were loaded under."""
+        return self._generation
+
     def peek(self, key):
         """The entry whatever its generation; call `valid` before trusting it."""
         return self._entries.get(key)

@@ -36,7 +36,7 @@ from maas.idempotency import (
     should_store,
 )
 from maas.principal import Principal
-from maas.ratelimit import RateLimitState, rate_limit_hit
+from maas.ratelimit import PendingCount, RateLimitState, rate_limit_start
 from maas.scopes import Scope
 
 log = logging.getLogger("maas.errors")
@@ -61,20 +61,95 @@ def _error_response(exc: Exception, request: HttpRequest) -> HttpResponse:
     return json_response(status, error_body(error_type, code, message, param), headers)
 
 
-def _authenticate_and_count(request: HttpRequest) -> tuple[Principal, RateLimitState]:
+class _Restart(BaseException):
+    """Rows this process had cached changed while the request ran: run it again from the
+    database. A BaseException, so that the `except Exception` of the handler's error handling
+    lets it through and transaction.atomic rolls back whatever the first run wrote."""
+
+
+class Admission:
+    """The request's rate-limit count (maybe still on its way back from Redis) and the cache
+    generation its key and rows were trusted under."""
+
+    def __init__(self, pending: PendingCount, assumed: object):
+        self.pending, self.assumed = pending, assumed
+
+    def state(self) -> RateLimitState:
+        """Waits for the count; raises _Restart if cached rows changed meanwhile."""
+        state = self.pending.state()
+        if state.generation != self.assumed:
+            raise _Restart()
+        return state
+
+
+def admit(request: HttpRequest) -> RateLimitState:
+    """Waits for the request's count and stops it (429) if over the limit, or restarts it if
+    rows it read from a cache changed meanwhile. A lean handler calls this before it records
+    anything, usage above all; the view calls it again before answering."""
+    state = request.maas_admission.state()
+    if not state.allowed:
+        raise _rate_limited(state)
+    return state
+
+
+def _rate_limited(state: RateLimitState) -> RateLimited:
+    return RateLimited(
+        f"Too many requests: your plan allows {state.limit} per minute. "
+        f"Retry in {state.reset_seconds} s.",
+        retry_after=state.reset_seconds,
+    )
+
+
+class _Known:
+    def __init__(self, state: RateLimitState):
+        self._state = state
+
+    def state(self) -> RateLimitState:
+        return self._state
+
+
+def _authorization(request: HttpRequest) -> str:
+    return request.META.get("HTTP_AUTHORIZATION", "")
+
+
+def _authenticate_and_count(request: HttpRequest) -> tuple[Principal, Admission]:
     from tenants.authentication import authenticate_and_count  # tenants sits above maas
 
-    found = authenticate_and_count(request.META.get("HTTP_AUTHORIZATION", ""), rate_limit_hit)
+    found = authenticate_and_count(_authorization(request), rate_limit_start)
     if found is None:
         raise AuthenticationError(
             "No API key provided. Send it as 'Authorization: Bearer mk_...'.",
             code="missing_api_key",
         )
-    return found
+    principal, pending, generation = found
+    return principal, Admission(pending, generation)
+
+
+def _serve(handler: Handler, request, principal: Principal, scope: Scope, kwargs) -> HttpResponse:
+    request.maas_principal = principal
+    # What the handler may read from per-process caches (maas.generation).
+    request.maas_generation = request.maas_admission.assumed
+    try:
+        if not principal.has_scope(scope):
+            raise Forbidden(
+                f"This API key lacks the {scope.value!r} scope that {request.method} "
+                f"{request.path} needs. Use a key with that scope (POST /v1/api-keys)."
+            )
+        key = idempotency_key_from(request) if request.method == "POST" else None
+        if key is None:
+            status, body = handler(request, principal, **kwargs)
+            return json_response(status, body)
+        return _idempotent(handler, request, principal, key, kwargs)
+    except Exception as exc:
+        return _error_response(exc, request)
 
 
 def lean_tenant_view(*, methods: tuple[str, ...], scope: Scope) -> Callable[[Handler], Callable]:
-    """Wraps `handler(request, principal, **kwargs) -> (status, body)`."""
+    """Wraps `handler(request, principal, **kwargs) -> (status, body)`.
+
+    The request's rate-limit count is sent when it arrives and its answer read after the
+    handler has worked (`admit`): a 429 and a changed cache are still decided before anything
+    is recorded or answered, but the round trip to Redis overlaps the handler's work."""
 
     def decorate(handler: Handler) -> Callable:
         @csrf_exempt
@@ -92,27 +167,21 @@ def lean_tenant_view(*, methods: tuple[str, ...], scope: Scope) -> Callable[[Han
                         ),
                         {"Allow": ", ".join(methods)},
                     )
-                principal, state = _authenticate_and_count(request)
-                request.maas_principal = principal
-                # What the handler may read from per-process caches (maas.generation).
-                request.maas_generation = state.generation
+                principal, request.maas_admission = _authenticate_and_count(request)
+                try:
+                    if request.maas_admission.pending.ready:  # no wait: check before the work
+                        request.maas_admission.state()
+                    response = _serve(handler, request, principal, scope, kwargs)
+                    state = request.maas_admission.state()
+                except _Restart:
+                    from tenants.authentication import authenticate_again
+
+                    state = request.maas_admission.pending.state()
+                    request.maas_admission = Admission(_Known(state), state.generation)
+                    principal = authenticate_again(_authorization(request), state.generation)
+                    response = _serve(handler, request, principal, scope, kwargs)
                 if not state.allowed:
-                    raise RateLimited(
-                        f"Too many requests: your plan allows {principal.requests_per_minute} "
-                        f"per minute. Retry in {state.reset_seconds} s.",
-                        retry_after=state.reset_seconds,
-                    )
-                if not principal.has_scope(scope):
-                    raise Forbidden(
-                        f"This API key lacks the {scope.value!r} scope that {request.method} "
-                        f"{request.path} needs. Use a key with that scope (POST /v1/api-keys)."
-                    )
-                key = idempotency_key_from(request) if request.method == "POST" else None
-                if key is None:
-                    status, body = handler(request, principal, **kwargs)
-                    response = json_response(status, body)
-                else:
-                    response = _idempotent(handler, request, principal, key, kwargs)
+                    response = _error_response(_rate_limited(state), request)
             except Exception as exc:
                 response = _error_response(exc, request)
             if state is not None:

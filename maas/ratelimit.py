@@ -2,17 +2,19 @@
 
 With `REDIS_URL` set, counters live in Redis: one script call per request counts it, sets the
 counter's expiry, and returns the hot-path cache generation (maas.generation) in the same round
-trip. Without Redis (the embedded default) counts live in the database, shared by every process,
-but a process does not write every request there: it counts locally and adds its count to the
-shared row when it has used a quarter of what was left at its last sync, or after a second.
-Near the limit that is every request (exact); far from it, one write a second per process
-instead of one per request, which on SQLite is the difference between serving in parallel and
-queueing on the write lock. With P processes a window can overshoot by at most P/4 of what was
-left, and only while far from the limit.
+trip; `rate_limit_start` sends it without waiting for the answer. Without Redis (the embedded
+default) counts live in the database, shared by every process, but a process does not write
+every request there: it counts locally and adds its count to the shared row when it has used a
+quarter of what was left at its last sync, or after a second. Near the limit that is every
+request (exact); far from it, one write a second per process instead of one per request, which
+on SQLite is the difference between serving in parallel and queueing on the write lock. With P
+processes a window can overshoot by at most P/4 of what was left, and only while far from the
+limit.
 """
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -51,11 +53,14 @@ return {count, redis.call('GET', KEYS[2])}
 _count_script = RedisScript(_COUNT_LUA, keys=2)
 
 
-def _redis_count(bucket: str, window_end: int, limit: int) -> tuple[int, object]:
-    count, generation = _count_script(
-        f"maas:rl:{bucket}", settings.MAAS_GENERATION_KEY, window_end + 5
-    )
-    return int(count), generation or b"0"
+def _redis_count_send(bucket: str, window_end: int) -> Callable[[], tuple[int, object]]:
+    result = _count_script.send(f"maas:rl:{bucket}", settings.MAAS_GENERATION_KEY, window_end + 5)
+
+    def count_and_generation() -> tuple[int, object]:
+        count, generation = result()
+        return int(count), generation or b"0"
+
+    return count_and_generation
 
 
 @cache
@@ -100,24 +105,50 @@ def _database_count(bucket: str, window_end: int, limit: int, now: float) -> int
         return shared + window.pending
 
 
-def rate_limit_hit(tenant_id: str, limit: int, now: float | None = None) -> RateLimitState:
-    """Counts one request of the tenant and says whether it is within `limit` per minute."""
+class PendingCount:
+    """A request's count, perhaps still on its way back from Redis: `state()` waits for it."""
+
+    def __init__(self, limit: int, reset: int, count: Callable[[], tuple[int, object]]):
+        self.limit, self.reset, self._count = limit, reset, count
+        self._state: RateLimitState | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether state() answers without waiting (always, without Redis)."""
+        return self._state is not None
+
+    def state(self) -> RateLimitState:
+        if self._state is None:
+            count, generation = self._count()
+            self._state = RateLimitState(
+                allowed=count <= self.limit,
+                limit=self.limit,
+                remaining=max(0, self.limit - count),
+                reset_seconds=self.reset,
+                generation=generation,
+            )
+        return self._state
+
+
+def rate_limit_start(tenant_id: str, limit: int, now: float | None = None) -> PendingCount:
+    """Counts one request of the tenant; with Redis the count is sent now and its answer read
+    when `state()` is first asked for, so the round trip overlaps the request's own work."""
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
     window_end = (window + 1) * WINDOW_SECONDS
     bucket = f"{tenant_id}:{window}"
-    if settings.REDIS_URL:
-        count, generation = _redis_count(bucket, window_end, limit)
-    else:
-        count, generation = _database_count(bucket, window_end, limit, now), generation_read()
     reset = max(1, int(window_end - now + 0.999))
-    return RateLimitState(
-        allowed=count <= limit,
-        limit=limit,
-        remaining=max(0, limit - count),
-        reset_seconds=reset,
-        generation=generation,
-    )
+    if settings.REDIS_URL:
+        return PendingCount(limit, reset, _redis_count_send(bucket, window_end))
+    counted = _database_count(bucket, window_end, limit, now), generation_read()
+    pending = PendingCount(limit, reset, lambda: counted)
+    pending.state()
+    return pending
+
+
+def rate_limit_hit(tenant_id: str, limit: int, now: float | None = None) -> RateLimitState:
+    """Counts one request of the tenant and says whether it is within `limit` per minute."""
+    return rate_limit_start(tenant_id, limit, now).state()
 
 
 def purge_rate_limit_counters(now: float | None = None) -> int:

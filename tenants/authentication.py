@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from maas.errors import AuthenticationError, Forbidden
 from maas.generation import GenerationCache, generation_read
 from maas.principal import Principal
-from maas.ratelimit import RateLimitState
+from maas.ratelimit import PendingCount
 from maas.rowloader import RowLoader
 from tenants.keys import key_matches, parse_prefix
 from tenants.models import ApiKey, Tenant
@@ -130,15 +130,16 @@ _checked_keys = GenerationCache()
 
 
 def authenticate_and_count(
-    header: str, count: Callable[[str, int], RateLimitState]
-) -> tuple[Principal, RateLimitState] | None:
-    """The principal of an Authorization header and the rate-limit state of its request, which
-    `count(tenant_id, requests_per_minute)` counts; None without a header.
+    header: str, start_count: Callable[[str, int], PendingCount]
+) -> tuple[Principal, PendingCount, object] | None:
+    """(principal, its request's count, the generation the principal is current under) for an
+    Authorization header; None without one. `start_count(tenant_id, requests_per_minute)`
+    counts the request (maas.ratelimit.rate_limit_start).
 
-    A key this process has checked under the current generation costs no query: the count's
-    round trip (maas.ratelimit) brings the generation back, and only if it moved is the key read
-    again. The request is counted against the key's tenant either way (a key's tenant never
-    changes)."""
+    A key this process has checked costs no query: it is trusted under the cache's generation,
+    and the count's round trip brings the current generation back. The caller compares the two
+    (maas.lean_views) before it records or answers anything, and on a difference checks the key
+    again with `authenticate_again`. A key's tenant never changes, so the count stands."""
     raw_key = _bearer_token(header)
     if raw_key is None:
         return None
@@ -148,17 +149,28 @@ def authenticate_and_count(
         generation = generation_read()
         principal, key = _authenticate_from_database(raw_key, prefix)
         _checked_keys.put(prefix, _CachedKey(principal, key), generation)
-        return principal, count(principal.tenant_id, principal.requests_per_minute)
-    state = count(cached.principal.tenant_id, cached.principal.requests_per_minute)
-    if not _checked_keys.valid(state.generation):
-        principal, key = _authenticate_from_database(raw_key, prefix)
-        _checked_keys.put(prefix, _CachedKey(principal, key), state.generation)
-        return principal, state
+        return (
+            principal,
+            start_count(principal.tenant_id, principal.requests_per_minute),
+            generation,
+        )
     _check_secret(raw_key, cached.key)
     now = timezone.now()
     _check_expiry(cached.key.expires_at, now)
     _touch_last_used(cached.key, now)
-    return cached.principal, state
+    pending = start_count(cached.principal.tenant_id, cached.principal.requests_per_minute)
+    return cached.principal, pending, _checked_keys.generation
+
+
+def authenticate_again(header: str, generation: object) -> Principal:
+    """Checks the header's key against the database, after `generation` was seen to differ
+    from the one the cached key was trusted under; every cached entry is dropped."""
+    raw_key = _bearer_token(header)
+    prefix = _prefix_of(raw_key)
+    _checked_keys.valid(generation)  # drops what was cached under the old generation
+    principal, key = _authenticate_from_database(raw_key, prefix)
+    _checked_keys.put(prefix, _CachedKey(principal, key), generation)
+    return principal
 
 
 def _bearer_token(header: str) -> str | None:

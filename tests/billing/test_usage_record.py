@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 
 from billing.models import UsageEvent
@@ -99,3 +100,20 @@ def test_the_inbox_says_a_repeat_and_its_drain_counts_each_key_once(tenant, sett
     record(tenant, "predictions", 5, key="req-1")
     assert drain_usage_inbox() == 0
     assert sorted(UsageEvent.objects.values_list("quantity", flat=True)) == [2, 5]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not settings.REDIS_URL, reason="the stream sink needs REDIS_URL")
+def test_a_made_up_key_keeps_no_dedupe_claim_in_redis(tenant, settings):
+    from billing.services import drain_usage_stream
+    from maas.redis_calls import redis_client
+
+    settings.MAAS_USAGE_SINK = "stream"
+    result = usage_record(
+        tenant=tenant, meter="predictions", quantity=3, idempotency_key="made-up", new_key=True
+    )
+    assert result.recorded and result.sink == "stream"
+    claim = f"{settings.MAAS_USAGE_STREAM}:key:{tenant.pk}:made-up"
+    assert not redis_client().exists(claim)
+    assert drain_usage_stream() == 1
+    assert UsageEvent.objects.get(tenant=tenant).quantity == 3

@@ -4,6 +4,8 @@ from django.urls import path
 
 from maas.base_views import TenantAPIView
 from maas.errors import InvalidRequest
+from maas.lean_views import admit, lean_tenant_view
+from maas.scopes import Scope
 from maas.urls import urlpatterns as real_urlpatterns
 from tenants.models import ApiKey
 from tests.factories import ApiKeyFactory
@@ -25,4 +27,19 @@ class BoomApi(TenantAPIView):
         raise RuntimeError("secret internal detail")
 
 
-urlpatterns = [path("v1/_test/boom", BoomApi.as_view()), *real_urlpatterns]
+lean_runs: list[str] = []
+
+
+@lean_tenant_view(methods=("POST",), scope=Scope.PREDICT)
+def lean_admitting(request, principal):
+    """Admits the request before it would record anything, noting what each run trusted."""
+    lean_runs.append(request.maas_generation)
+    admit(request)
+    return 200, {"runs": len(lean_runs)}
+
+
+urlpatterns = [
+    path("v1/_test/boom", BoomApi.as_view()),
+    path("v1/_test/lean", lean_admitting),
+    *real_urlpatterns,
+]
