@@ -77,3 +77,20 @@ def test_errors_on_the_short_chain_keep_the_contract_shape():
 def test_a_post_to_an_unknown_api_path_is_404_not_a_csrf_failure():
     status, _, body = call("POST", "/v1/nothing-here", b"{}")
     assert status == 404 and body["error"]["code"] == "route_not_found"
+
+
+def test_a_prediction_through_the_short_path_answers_and_is_metered(api, api_key, cancer_dataset):
+    from billing.models import UsageEvent
+    from tests.training.test_training import create, run
+
+    body = {"dataset": cancer_dataset.pk, "target": "diagnosis", "algorithm": "logistic_regression"}
+    job = run(create(api, **body, model="lr").json()["id"])
+    names = [c["name"] for c in cancer_dataset.columns if c["name"] != "diagnosis"]
+    inputs = orjson.dumps({"inputs": [dict.fromkeys(names, 1.5)]})
+    status, headers, answer = call(
+        "POST", f"/v1/models/{job.model_id}/predict", inputs, authorization=f"Bearer {api_key.raw}"
+    )
+    assert status == 200 and answer["predictions"][0] in ("benign", "malignant")
+    assert headers["Content-Type"] == "application/json" and headers["X-Request-Id"]
+    event = UsageEvent.objects.get(tenant=api_key.tenant, meter="predictions")
+    assert event.quantity == 1 and event.dimensions["model"] == job.model_id
