@@ -219,6 +219,23 @@ def test_predictions_are_metered_once_per_request(api, api_key, trained, tenant)
     }
 
 
+def test_a_prediction_over_the_rate_limit_is_429_and_not_metered(api, trained, monkeypatch):
+    from maas import lean_views
+    from maas.generation import generation_read
+    from maas.ratelimit import PendingCount
+
+    job, rows, _ = trained
+
+    def over_the_limit(tenant_id, limit):  # the count comes back after the model has run
+        return PendingCount(limit, 30, lambda: (limit + 1, generation_read()))
+
+    monkeypatch.setattr(lean_views, "rate_limit_start", over_the_limit)
+    response = predict(api, job.model_id, {"inputs": rows[:3]})
+    assert_error(response, 429, "rate_limit_error", "rate_limited")
+    assert response.headers["Retry-After"] == "30"
+    assert not UsageEvent.objects.filter(meter="predictions").exists()
+
+
 def test_spend_cap_is_402(api, trained, tenant):
     from decimal import Decimal
 
