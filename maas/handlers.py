@@ -63,6 +63,10 @@ class HotPathHandler(WSGIHandler):
         response = self._middleware_chain(request)
         response._handler_class = self.__class__  # request_finished names it on close()
         response._resource_closers.append(request.close)
+        if not response.streaming and not response.has_header("Content-Length"):
+            # As CommonMiddleware does on the long chain: without it gunicorn sends the body
+            # chunked, one more write (and a few more bytes) per answer.
+            response.headers["Content-Length"] = str(len(response.content))
         status = f"{response.status_code} {response.reason_phrase}"
         start_response(status, list(response.items()))
         return response

@@ -92,5 +92,6 @@ def test_a_prediction_through_the_short_path_answers_and_is_metered(api, api_key
     )
     assert status == 200 and answer["predictions"][0] in ("benign", "malignant")
     assert headers["Content-Type"] == "application/json" and headers["X-Request-Id"]
+    assert headers["Content-Length"] == str(len(orjson.dumps(answer)))  # not sent chunked
     event = UsageEvent.objects.get(tenant=api_key.tenant, meter="predictions")
     assert event.quantity == 1 and event.dimensions["model"] == job.model_id
