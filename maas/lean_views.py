@@ -1,11 +1,12 @@
 """Tenant endpoints on the hot path, without the DRF stack.
 
-The same guarantees as TenantAPIView (maas/base_views.py), in the same order: API key (401),
-per-tenant rate limit (429 and the X-RateLimit-* headers), scope (403), `Idempotency-Key` on POST
-(replay, 409 on reuse or in flight), every error in the contract's shape. What it leaves out is
-DRF's request/response machinery (~110 µs per request here, PERFORMANCE.md), which the predict
-path cannot afford. A lean handler reaches tenant rows only through selectors that take
-`tenant=principal.tenant`.
+The same guarantees as TenantAPIView (maas/base_views.py), with the same precedence: API key
+(401), per-tenant rate limit (429 and the X-RateLimit-* headers), scope (403), `Idempotency-Key`
+on POST (replay, 409 on reuse or in flight), every error in the contract's shape. What it leaves
+out is DRF's request/response machinery (~110 µs per request here, PERFORMANCE.md), which the
+predict path cannot afford. The rate limit's answer may arrive after the handler has worked
+(see `admit`); a 429 then replaces whatever the handler answered, and nothing was recorded. A
+lean handler reaches tenant rows only through selectors that take `tenant=principal.tenant`.
 """
 
 import logging
