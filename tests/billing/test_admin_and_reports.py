@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.urls import reverse
@@ -51,7 +52,9 @@ def test_usage_report_shows_a_chart_and_exports_csv(staff_client, closed_februar
 
 
 def test_invoice_pages_and_csv_export(staff_client, closed_february):
-    page = staff_client.get(reverse("admin:billing_invoice_change", args=[closed_february.pk]))
+    page = staff_client.get(
+        reverse("admin:billing_invoice_change", args=[quote(closed_february.pk)])
+    )
     assert page.status_code == 200 and "Late usage" not in page.content.decode()
     assert "Rows predicted" in page.content.decode()
     export = staff_client.post(
