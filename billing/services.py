@@ -1,6 +1,7 @@
 """Writes of billing: the one way other apps record usage, and the operations behind the tasks."""
 
 import logging
+from decimal import Decimal
 
 from django.conf import settings
 
@@ -23,6 +24,7 @@ __all__ = [
     "drain_usage_stream",
     "invoice_finalize",
     "invoice_push_to_stripe",
+    "job_usage_record",
     "periods_to_close",
     "rebuild_rollups",
     "rollup_pending_usage",
@@ -30,6 +32,35 @@ __all__ = [
     "usage_process",
     "usage_record",
 ]
+
+
+def job_usage_record(
+    *,
+    tenant_id: str,
+    job_id: str,
+    dimensions: dict[str, str],
+    seconds: Decimal,
+    rows: int,
+    compute_meter: str = "compute.cpu_seconds",
+) -> None:
+    """A finished job's compute time and rows read, each recorded once: the keys derive from the
+    job id, so a job finished twice (a redelivered task) counts nothing more."""
+    if seconds:
+        usage_record(
+            tenant=tenant_id,
+            meter=compute_meter,
+            quantity=seconds,
+            idempotency_key=f"{job_id}:compute",
+            dimensions=dimensions,
+        )
+    if rows:
+        usage_record(
+            tenant=tenant_id,
+            meter="data.processed_rows",
+            quantity=rows,
+            idempotency_key=f"{job_id}:rows",
+            dimensions=dimensions,
+        )
 
 
 def usage_process() -> int:

@@ -113,10 +113,7 @@ def usage_record(
     event = _event(tenant_id, meter, minor, idempotency_key, occurred_at, dims)
     if sink == "inbox":
         return UsageRecordResult(recorded=inbox_put(tenant_id, idempotency_key, event), sink=sink)
-    if new_key:
-        redis_call("XADD", settings.MAAS_USAGE_STREAM, "*", "e", event)
-        return UsageRecordResult(recorded=True, sink=sink)
-    return _record_in_stream(tenant_id, idempotency_key, event)
+    return _record_in_stream(tenant_id, idempotency_key, event, new_key=new_key)
 
 
 def _event(tenant_id, meter, minor, key, occurred_at, dims) -> bytes:
@@ -196,10 +193,15 @@ def insert_events(rows: Iterable[dict[str, Any]]) -> int:
 _record_script = RedisScript(_RECORD_LUA, keys=2)
 
 
-def _record_in_stream(tenant_id: str, key: str, payload: bytes) -> UsageRecordResult:
+def _record_in_stream(
+    tenant_id: str, key: str, payload: bytes, *, new_key: bool
+) -> UsageRecordResult:
+    stream = settings.MAAS_USAGE_STREAM
+    if new_key:  # no repeat can come: no claim to keep
+        redis_call("XADD", stream, "*", "e", payload)
+        return UsageRecordResult(recorded=True, sink="stream")
     # If a reply is lost after the script ran, a retry finds the key claimed and answers "not
     # recorded": the event is still counted exactly once.
-    stream = settings.MAAS_USAGE_STREAM
     added = _record_script(
         f"{stream}:key:{tenant_id}:{key}", stream, payload, settings.MAAS_USAGE_DEDUPE_SECONDS
     )

@@ -25,7 +25,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from billing.services import usage_record
+from billing.services import job_usage_record, usage_record
 from catalog.models import ModelVersion
 from catalog.selectors import dataset_open
 from inference.models import InferenceJob
@@ -141,22 +141,9 @@ def _finish(job: InferenceJob, status: str, seconds: Decimal, rows_read: int) ->
         job.progress = 1.0
     job.save()
     dims = {"model": job.model_ref, "job": job.pk}
-    if seconds:
-        usage_record(
-            tenant=job.tenant_id,
-            meter="compute.cpu_seconds",
-            quantity=seconds,
-            idempotency_key=f"{job.pk}:compute",
-            dimensions=dims,
-        )
-    if rows_read:
-        usage_record(
-            tenant=job.tenant_id,
-            meter="data.processed_rows",
-            quantity=rows_read,
-            idempotency_key=f"{job.pk}:rows",
-            dimensions=dims,
-        )
+    job_usage_record(
+        tenant_id=job.tenant_id, job_id=job.pk, dimensions=dims, seconds=seconds, rows=rows_read
+    )
     if job.completed and status == InferenceJob.Status.SUCCEEDED:
         version = ModelVersion.objects.filter(model_id=job.model_ref, version=job.version).first()
         usage_record(

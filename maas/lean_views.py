@@ -101,14 +101,6 @@ def _rate_limited(state: RateLimitState) -> RateLimited:
     )
 
 
-class _Known:
-    def __init__(self, state: RateLimitState):
-        self._state = state
-
-    def state(self) -> RateLimitState:
-        return self._state
-
-
 def _authorization(request: HttpRequest) -> str:
     return request.META.get("HTTP_AUTHORIZATION", "")
 
@@ -177,8 +169,9 @@ def lean_tenant_view(*, methods: tuple[str, ...], scope: Scope) -> Callable[[Han
                 except _Restart:
                     from tenants.authentication import authenticate_again
 
-                    state = request.maas_admission.pending.state()
-                    request.maas_admission = Admission(_Known(state), state.generation)
+                    pending = request.maas_admission.pending
+                    state = pending.state()  # already read: trusted now under its generation
+                    request.maas_admission = Admission(pending, state.generation)
                     principal = authenticate_again(_authorization(request), state.generation)
                     response = _serve(handler, request, principal, scope, kwargs)
                 if not state.allowed:

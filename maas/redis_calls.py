@@ -114,9 +114,9 @@ def redis_call(*command: Any) -> Any:
     import redis
 
     for attempt in range(2):
-        conn = _connection()
+        _connection()  # after a fork: this process's own connection, with no replies due
         _read_through(None)
-        conn = _connection()
+        conn = _connection()  # reading may have found the connection broken and dropped it
         try:
             conn.send_command(*command)
             return conn.read_response()

@@ -147,8 +147,7 @@ def authenticate_and_count(
     cached: _CachedKey | None = _checked_keys.peek(prefix)
     if cached is None:
         generation = generation_read()
-        principal, key = _authenticate_from_database(raw_key, prefix)
-        _checked_keys.put(prefix, _CachedKey(principal, key), generation)
+        principal = _load_and_cache(raw_key, prefix, generation)
         return (
             principal,
             start_count(principal.tenant_id, principal.requests_per_minute),
@@ -166,8 +165,12 @@ def authenticate_again(header: str, generation: object) -> Principal:
     """Checks the header's key against the database, after `generation` was seen to differ
     from the one the cached key was trusted under; every cached entry is dropped."""
     raw_key = _bearer_token(header)
-    prefix = _prefix_of(raw_key)
     _checked_keys.valid(generation)  # drops what was cached under the old generation
+    return _load_and_cache(raw_key, _prefix_of(raw_key), generation)
+
+
+def _load_and_cache(raw_key: str, prefix: str, generation: object) -> Principal:
+    """The key checked against the database, cached under `generation` (read before it)."""
     principal, key = _authenticate_from_database(raw_key, prefix)
     _checked_keys.put(prefix, _CachedKey(principal, key), generation)
     return principal

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from billing.services import usage_record
+from billing.services import job_usage_record
 from billing.spend import spend_require
 from catalog.artifacts import artifact_write
 from catalog.models import Dataset
@@ -241,25 +241,16 @@ def _finish(job: TrainingJob, status: str, *, seconds: Decimal, rows: int) -> No
     dims = {"algorithm": job.algorithm, "job": job.pk}
     if job.model_id:
         dims["model"] = job.model_id
-    meter = (
-        "compute.gpu_seconds" if job.queue == Queue.TRAINING_GPU.value else "compute.cpu_seconds"
+    job_usage_record(
+        tenant_id=job.tenant_id,
+        job_id=job.pk,
+        dimensions=dims,
+        seconds=seconds,
+        rows=rows,
+        compute_meter="compute.gpu_seconds"
+        if job.queue == Queue.TRAINING_GPU.value
+        else "compute.cpu_seconds",
     )
-    if seconds:
-        usage_record(
-            tenant=job.tenant_id,
-            meter=meter,
-            quantity=seconds,
-            idempotency_key=f"{job.pk}:compute",
-            dimensions=dims,
-        )
-    if rows:
-        usage_record(
-            tenant=job.tenant_id,
-            meter="data.processed_rows",
-            quantity=rows,
-            idempotency_key=f"{job.pk}:rows",
-            dimensions=dims,
-        )
     event(job, status, compute_seconds=float(seconds), rows_processed=rows)
 
 
