@@ -135,8 +135,13 @@ def _train_sklearn(algorithm, params, table, X_train, X_val, y_train, y_val, sig
         reporter.check_cancel()
     pipeline = Pipeline([("preprocess", preprocessor), ("model", estimator)])
     reporter.progress(0.75, "evaluating on the validation rows")
-    pred = pipeline.predict(X_val)
-    proba = pipeline.predict_proba(X_val) if classifier else None
+    if classifier:
+        # What predict() computes for every classifier in the registry, without running the
+        # model twice (a 200-tree forest's predict costs as much as its predict_proba).
+        proba = pipeline.predict_proba(X_val)
+        pred = pipeline.classes_[np.argmax(proba, axis=1)]
+    else:
+        pred, proba = pipeline.predict(X_val), None
     metrics = _metrics(
         algorithm.task, y_val, pred, proba, len(table.classes) if classifier else None
     )
