@@ -1,18 +1,32 @@
-"""A vectorized stand-in for skl2onnx's per-node tree export.
+"""A vectorized stand-in for skl2onnx's per-node tree export, and a byte-level splice for forests.
 
 skl2onnx 1.20 builds a tree ensemble's ONNX attributes one node at a time in Python: 4 s for a
-100-tree forest of 500k nodes here, as long as half the fit itself. This function fills the same
-attribute lists with numpy, node for node and in the same order (tests/training/
+100-tree forest of 500k nodes here, as long as half the fit itself. `add_tree_to_attribute_pairs`
+fills the same attribute lists with numpy, node for node and in the same order (tests/training/
 test_fast_trees.py compares the two), and is installed in the converters that call it. Anything
-it does not cover (double-precision inputs) goes to the original. Every export is still checked
-against the native model before it may serve (training/onnx_export.py).
+it does not cover (double-precision inputs) goes to the original.
+
+For forests even that left ~7 s of a 200-tree export in protobuf objects, so there the arrays
+are captured instead (`captured_trees`), skl2onnx builds its node around placeholders, and
+`forest_model_bytes` writes the attributes as protobuf bytes straight from numpy (the test
+parses them back and compares every attribute and output with skl2onnx's own model). Every
+export is still checked against the native model before it may serve (training/onnx_export.py).
 """
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 _original = None
+_capture = threading.local()
+
+# AttributeProto's type enum (onnx.proto), for the attributes spliced in as bytes.
+_FLOATS, _INTS, _STRINGS = 6, 7, 8
+_FLOAT_KEYS = {"nodes_values", "nodes_hitrates", "class_weights", "target_weights"}
+_ENSEMBLES = {"TreeEnsembleClassifier", "TreeEnsembleRegressor"}
 
 
 def add_tree_to_attribute_pairs(
@@ -51,16 +65,6 @@ def add_tree_to_attribute_pairs(
         below = np.nextafter(as_float, np.float32(-np.inf))
         adjusted = np.where(as_float.astype(np.float64) <= threshold, as_float, below)
         threshold = np.where(branch, adjusted.astype(np.float64), threshold)
-    attr_pairs["nodes_treeids"].extend([tree_id] * n)
-    attr_pairs["nodes_nodeids"].extend(ids.tolist())
-    attr_pairs["nodes_featureids"].extend(np.where(branch, tree.feature[:n], 0).tolist())
-    attr_pairs["nodes_modes"].extend(np.where(branch, "BRANCH_LEQ", "LEAF").tolist())
-    attr_pairs["nodes_values"].extend(threshold.tolist())
-    attr_pairs["nodes_truenodeids"].extend(np.where(branch, left, 0).tolist())
-    attr_pairs["nodes_falsenodeids"].extend(np.where(branch, right, 0).tolist())
-    attr_pairs["nodes_missing_value_tracks_true"].extend([0] * n)
-    attr_pairs["nodes_hitrates"].extend([1.0] * n)
-
     leaves = ids[~branch]
     weights = np.asarray(tree.value)[leaves].reshape(len(leaves), -1).astype(np.float64)
     factor = np.full(len(leaves), float(tree_weight))
@@ -72,11 +76,110 @@ def add_tree_to_attribute_pairs(
         weights = weights[:, 1:]
     k = weights.shape[1]
     prefix = "class" if is_classifier else "target"
-    attr_pairs[f"{prefix}_treeids"].extend([tree_id] * (len(leaves) * k))
-    attr_pairs[f"{prefix}_nodeids"].extend(np.repeat(leaves, k).tolist())
-    attr_pairs[f"{prefix}_ids"].extend(np.tile(np.arange(k) + weight_id_bias, len(leaves)).tolist())
-    attr_pairs[f"{prefix}_weights"].extend(weights.reshape(-1).tolist())
+    columns = {
+        "nodes_treeids": np.full(n, tree_id, dtype=np.int64),
+        "nodes_nodeids": ids,
+        "nodes_featureids": np.where(branch, tree.feature[:n], 0),
+        "nodes_modes": branch,  # True: BRANCH_LEQ, False: LEAF
+        "nodes_values": threshold,
+        "nodes_truenodeids": np.where(branch, left, 0),
+        "nodes_falsenodeids": np.where(branch, right, 0),
+        "nodes_missing_value_tracks_true": np.zeros(n, dtype=np.int64),
+        "nodes_hitrates": np.ones(n),
+        f"{prefix}_treeids": np.full(len(leaves) * k, tree_id, dtype=np.int64),
+        f"{prefix}_nodeids": np.repeat(leaves, k),
+        f"{prefix}_ids": np.tile(np.arange(k) + weight_id_bias, len(leaves)),
+        f"{prefix}_weights": weights.reshape(-1),
+    }
+    captured = getattr(_capture, "arrays", None)
+    for key, column in columns.items():
+        if captured is None:
+            values = np.where(column, "BRANCH_LEQ", "LEAF") if key == "nodes_modes" else column
+            attr_pairs[key].extend(values.tolist())
+            continue
+        # A placeholder of the right type for skl2onnx to build its node with; the node's
+        # real values are spliced in as bytes by `forest_model_bytes`.
+        captured.setdefault(key, []).append(column)
+        if not attr_pairs[key] and len(column):
+            attr_pairs[key].append("LEAF" if key == "nodes_modes" else column[:1].tolist()[0])
     return None
+
+
+@contextmanager
+def captured_trees() -> Iterator[dict[str, list[np.ndarray]]]:
+    """While open, the tree attributes go to the yielded dict as arrays (one per tree and
+    attribute) and skl2onnx builds its node around one-element placeholders."""
+    _capture.arrays = {}
+    try:
+        yield _capture.arrays
+    finally:
+        _capture.arrays = None
+
+
+def forest_model_bytes(model: Any, arrays: dict[str, list[np.ndarray]]) -> bytes | None:
+    """The serialized model with the captured arrays as its tree ensemble's attributes, encoded
+    straight from numpy; None if the graph has no single tree ensemble to put them in.
+
+    Building a 77 MB forest through protobuf objects (onnx.helper's per-value type checks, the
+    repeated fields' extends, the node's copy into the graph, then serializing) cost ~7 s for
+    200 trees here; these bytes take a fraction of that. Protobuf parsers read a repeated
+    number field packed or not, and nested messages may be written one field at a time."""
+    graph = model.graph
+    ensembles = [i for i, node in enumerate(graph.node) if node.op_type in _ENSEMBLES]
+    if len(ensembles) != 1 or not arrays:
+        return None
+    node = graph.node[ensembles[0]]
+    kept = [a for a in node.attribute if a.name not in arrays]
+    del node.attribute[:]
+    node.attribute.extend(kept)
+    node_bytes = node.SerializeToString() + b"".join(
+        _field(5, _attribute(key, parts)) for key, parts in arrays.items()
+    )
+    nodes = [
+        _field(1, node_bytes if i == ensembles[0] else n.SerializeToString())
+        for i, n in enumerate(graph.node)
+    ]
+    del graph.node[:]
+    graph_bytes = b"".join(nodes) + graph.SerializeToString()
+    model.ClearField("graph")
+    return model.SerializeToString() + _field(7, graph_bytes)
+
+
+def _attribute(key: str, parts: list[np.ndarray]) -> bytes:
+    values = np.concatenate(parts)
+    if key == "nodes_modes":
+        entries = np.array([_field(9, b"LEAF"), _field(9, b"BRANCH_LEQ")], dtype=object)
+        payload, kind = b"".join(entries[values.astype(np.intp)].tolist()), _STRINGS
+    elif key in _FLOAT_KEYS:
+        payload, kind = _field(7, values.astype("<f4").tobytes()), _FLOATS
+    else:
+        payload, kind = _field(8, _varints(values.astype(np.int64))), _INTS
+    return _field(1, key.encode()) + payload + _varint_key(20, 0) + bytes([kind])
+
+
+def _field(number: int, data: bytes) -> bytes:
+    """A length-delimited field: key, length, bytes."""
+    return _varint_key(number, 2) + _varints(np.array([len(data)], dtype=np.int64)) + data
+
+
+def _varint_key(number: int, wire_type: int) -> bytes:
+    return _varints(np.array([number << 3 | wire_type], dtype=np.int64))
+
+
+def _varints(values: np.ndarray) -> bytes:
+    """Protobuf base-128 varints of non-negative int64s, vectorized."""
+    if len(values) and values.min() < 0:
+        raise ValueError("negative values are not encoded here")
+    v = values.astype(np.uint64)
+    widths = np.ones(len(v), dtype=np.intp)
+    for k in range(1, 10):
+        widths += v >= np.uint64(1) << np.uint64(7 * k)
+    most = int(widths.max()) if len(v) else 1
+    shifts = np.arange(most, dtype=np.uint64) * np.uint64(7)
+    groups = ((v[:, None] >> shifts[None, :]) & np.uint64(0x7F)).astype(np.uint8)
+    position = np.arange(most)[None, :]
+    groups |= np.where(position < widths[:, None] - 1, 0x80, 0).astype(np.uint8)
+    return groups[position < widths[:, None]].tobytes()
 
 
 def install() -> None:

@@ -52,8 +52,21 @@ def sklearn_to_onnx(pipeline, X: pd.DataFrame, *, classifier: bool) -> bytes:
     fast_trees.install()
 
     options = {id(pipeline): {"zipmap": False}} if classifier else None
+    if _is_forest(pipeline.steps[-1][1]):
+        with fast_trees.captured_trees() as arrays:
+            model = convert_sklearn(pipeline, initial_types=_initial_types(X), options=options)
+        spliced = fast_trees.forest_model_bytes(model, arrays)
+        if spliced is not None:
+            return spliced
     model = convert_sklearn(pipeline, initial_types=_initial_types(X), options=options)
     return model.SerializeToString()
+
+
+def _is_forest(estimator) -> bool:
+    """Forests grow the exports whose size the byte-level splice is for (full-depth trees)."""
+    from sklearn.ensemble._forest import BaseForest
+
+    return isinstance(estimator, BaseForest)
 
 
 def preprocessor_to_onnx(preprocessor, X: pd.DataFrame, opset: int):
@@ -97,7 +110,9 @@ def check_parity(
     return {"passed": diff <= REGRESSION_TOLERANCE, "rows": rows, "max_rel_diff": diff}
 
 
-def _label_agreement(chosen: np.ndarray, native_proba: np.ndarray, native_pred: np.ndarray) -> float:
+def _label_agreement(
+    chosen: np.ndarray, native_proba: np.ndarray, native_pred: np.ndarray
+) -> float:
     """The share of rows where the export picks the native class, or one tied with it."""
     if not len(chosen):
         return 1.0
