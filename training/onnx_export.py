@@ -6,7 +6,7 @@ probabilities within 1e-3; regression outputs within 1e-3 x max(1, |y|). A row w
 probabilities tie (the export's class is within 1e-3 of the native class: a forest of 40 trees
 voting 20 to 20) agrees whichever of the tied classes the export picks, since float32 sums break
 such ties either way; counting them as disagreements rejected ~2.5 % of such a forest's rows.
-Otherwise the export is rejected (kept out of the catalog) and the parity result says why.
+An export that fails is kept out of the catalog, and the parity result says why.
 """
 
 from typing import Any
