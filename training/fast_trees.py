@@ -171,8 +171,13 @@ def _varints(values: np.ndarray) -> bytes:
     if len(values) and values.min() < 0:
         raise ValueError("negative values are not encoded here")
     v = values.astype(np.uint64)
+    largest = int(v.max()) if len(v) else 0
+    if largest < 0x80:  # one byte each: tree ids, feature ids, class ids, flags
+        return v.astype(np.uint8).tobytes()
     widths = np.ones(len(v), dtype=np.intp)
     for k in range(1, 10):
+        if largest < 1 << (7 * k):
+            break
         widths += v >= np.uint64(1) << np.uint64(7 * k)
     most = int(widths.max()) if len(v) else 1
     shifts = np.arange(most, dtype=np.uint64) * np.uint64(7)
