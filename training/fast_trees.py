@@ -167,24 +167,21 @@ def _varint_key(number: int, wire_type: int) -> bytes:
 
 
 def _varints(values: np.ndarray) -> bytes:
-    """Protobuf base-128 varints of non-negative int64s, vectorized."""
+    """Protobuf base-128 varints of non-negative int64s, every one as wide as the largest.
+
+    A varint may carry continuation bytes that add nothing (5 as 0x85 0x00), and every protobuf
+    parser reads it so; fixed widths make the encoding one reshape, with no per-value lengths to
+    gather (node ids take 2 bytes where some could take 1)."""
     if len(values) and values.min() < 0:
         raise ValueError("negative values are not encoded here")
     v = values.astype(np.uint64)
     largest = int(v.max()) if len(v) else 0
-    if largest < 0x80:  # one byte each: tree ids, feature ids, class ids, flags
-        return v.astype(np.uint8).tobytes()
-    widths = np.ones(len(v), dtype=np.intp)
-    for k in range(1, 10):
-        if largest < 1 << (7 * k):
-            break
-        widths += v >= np.uint64(1) << np.uint64(7 * k)
-    most = int(widths.max()) if len(v) else 1
-    shifts = np.arange(most, dtype=np.uint64) * np.uint64(7)
-    groups = ((v[:, None] >> shifts[None, :]) & np.uint64(0x7F)).astype(np.uint8)
-    position = np.arange(most)[None, :]
-    groups |= np.where(position < widths[:, None] - 1, 0x80, 0).astype(np.uint8)
-    return groups[position < widths[:, None]].tobytes()
+    width = max(1, (largest.bit_length() + 6) // 7)
+    out = np.empty((len(v), width), dtype=np.uint8)
+    for k in range(width):
+        group = (v >> np.uint64(7 * k)) & np.uint64(0x7F)
+        out[:, k] = group | np.uint64(0x80 if k < width - 1 else 0)
+    return out.tobytes()
 
 
 def install() -> None:
