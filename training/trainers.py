@@ -9,6 +9,7 @@ import io
 import math
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,26 +136,21 @@ def _train_sklearn(algorithm, params, table, X_train, X_val, y_train, y_val, sig
         reporter.check_cancel()
     pipeline = Pipeline([("preprocess", preprocessor), ("model", estimator)])
     reporter.progress(0.75, "evaluating on the validation rows")
-    if classifier:
-        # What predict() computes for every classifier in the registry, without running the
-        # model twice (a 200-tree forest's predict costs as much as its predict_proba).
-        proba = pipeline.predict_proba(X_val)
-        pred = pipeline.classes_[np.argmax(proba, axis=1)]
-    else:
-        pred, proba = pipeline.predict(X_val), None
-    metrics = _metrics(
-        algorithm.task, y_val, pred, proba, len(table.classes) if classifier else None
-    )
-    reporter.progress(0.85, "validation metrics", **metrics)
-    reporter.check_cancel()
-    native = sio.dumps(pipeline)
-    onnx, parity = None, {"passed": False}
-    try:
-        candidate = sklearn_to_onnx(pipeline, X_train.head(1), classifier=classifier)
-        parity = check_parity(candidate, X_val, native_proba=proba, native_pred=pred)
-        onnx = candidate if parity["passed"] else None
-    except Exception as exc:  # a converter gap: serve natively, and say so
-        parity = {"passed": False, "error": f"{type(exc).__name__}: {exc}"}
+    # Both cores work from here on: scikit-learn's predict and onnxruntime release the GIL, so
+    # the evaluation runs beside the ONNX conversion and the parity check beside the skops dump
+    # (~1 s of a 200-tree forest's job; docs/training.md).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="maas-train") as pool:
+        evaluated = pool.submit(_evaluate, pipeline, X_val, classifier)
+        candidate, export_error = _export(pipeline, X_train.head(1), classifier)
+        pred, proba = evaluated.result()
+        metrics = _metrics(
+            algorithm.task, y_val, pred, proba, len(table.classes) if classifier else None
+        )
+        reporter.progress(0.85, "validation metrics", **metrics)
+        reporter.check_cancel()
+        checked = pool.submit(_checked, candidate, export_error, X_val, proba, pred)
+        native = sio.dumps(pipeline)
+        onnx, parity = checked.result()
     reporter.progress(0.95, "ONNX export checked", **parity)
     return TrainResult(
         metrics=metrics,
@@ -165,6 +161,33 @@ def _train_sklearn(algorithm, params, table, X_train, X_val, y_train, y_val, sig
         parity=parity,
         rows=len(table.y),
     )
+
+
+def _evaluate(pipeline, X_val, classifier: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    if classifier:
+        # What predict() computes for every classifier in the registry, without running the
+        # model twice (a 200-tree forest's predict costs as much as its predict_proba).
+        proba = pipeline.predict_proba(X_val)
+        return pipeline.classes_[np.argmax(proba, axis=1)], proba
+    return pipeline.predict(X_val), None
+
+
+def _export(pipeline, X_head, classifier: bool) -> tuple[bytes | None, str | None]:
+    try:
+        return sklearn_to_onnx(pipeline, X_head, classifier=classifier), None
+    except Exception as exc:  # a converter gap: serve natively, and say so
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def _checked(candidate, export_error, X_val, proba, pred) -> tuple[bytes | None, dict[str, Any]]:
+    """The export if it passes the parity check, and the check's result."""
+    if candidate is None:
+        return None, {"passed": False, "error": export_error}
+    try:
+        parity = check_parity(candidate, X_val, native_proba=proba, native_pred=pred)
+    except Exception as exc:
+        return None, {"passed": False, "error": f"{type(exc).__name__}: {exc}"}
+    return (candidate if parity["passed"] else None), parity
 
 
 def native_zip(files: dict[str, bytes]) -> bytes:
