@@ -27,6 +27,10 @@ _capture = threading.local()
 _FLOATS, _INTS, _STRINGS = 6, 7, 8
 _FLOAT_KEYS = {"nodes_values", "nodes_hitrates", "class_weights", "target_weights"}
 _ENSEMBLES = {"TreeEnsembleClassifier", "TreeEnsembleRegressor"}
+_ready: dict[tuple, tuple[Any, dict[str, tuple[bytes, Any]]]] = {}  # see prepare_forest
+_ready_lock = threading.Lock()
+# nodes_modes entries as AttributeProto's field 9 (key 0x4a, length, text), by `branch`.
+_MODE_ENTRIES = np.array([b"\x4a\x04LEAF", b"\x4a\x0aBRANCH_LEQ"], dtype=object)
 
 
 def add_tree_to_attribute_pairs(
@@ -40,18 +44,42 @@ def add_tree_to_attribute_pairs(
     adjust_threshold_for_sklearn: bool = False,
     dtype: Any = None,
 ) -> None:
+    args = (
+        is_classifier,
+        tree,
+        tree_id,
+        tree_weight,
+        weight_id_bias,
+        leaf_weights_are_counts,
+        adjust_threshold_for_sklearn,
+    )
     if adjust_threshold_for_sklearn and dtype is not np.float32:
-        return _original(
-            attr_pairs,
-            is_classifier,
-            tree,
-            tree_id,
-            tree_weight,
-            weight_id_bias,
-            leaf_weights_are_counts,
-            adjust_threshold_for_sklearn=adjust_threshold_for_sklearn,
-            dtype=dtype,
-        )
+        return _original(attr_pairs, *args, dtype=dtype)
+    captured = getattr(_capture, "payloads", None)
+    if captured is None:
+        for key, column in _tree_columns(*args).items():
+            values = np.where(column, "BRANCH_LEQ", "LEAF") if key == "nodes_modes" else column
+            attr_pairs[key].extend(values.tolist())
+        return None
+    payloads = _ready_payloads(args) or _payloads(_tree_columns(*args))
+    for key, (payload, placeholder) in payloads.items():
+        # skl2onnx builds its node around a one-element placeholder of the right type; the
+        # node's real values are spliced in as bytes by `forest_model_bytes`.
+        captured.setdefault(key, []).append(payload)
+        if not attr_pairs[key]:
+            attr_pairs[key].append(placeholder)
+    return None
+
+
+def _tree_columns(
+    is_classifier: bool,
+    tree: Any,
+    tree_id: int,
+    tree_weight: float,
+    weight_id_bias: int,
+    leaf_weights_are_counts: bool,
+    adjust_threshold_for_sklearn: bool,
+) -> dict[str, np.ndarray]:
     n = tree.node_count
     ids = np.arange(n)
     left = np.asarray(tree.children_left[:n], dtype=np.int64)
@@ -76,7 +104,7 @@ def add_tree_to_attribute_pairs(
         weights = weights[:, 1:]
     k = weights.shape[1]
     prefix = "class" if is_classifier else "target"
-    columns = {
+    return {
         "nodes_treeids": np.full(n, tree_id, dtype=np.int64),
         "nodes_nodeids": ids,
         "nodes_featureids": np.where(branch, tree.feature[:n], 0),
@@ -91,34 +119,66 @@ def add_tree_to_attribute_pairs(
         f"{prefix}_ids": np.tile(np.arange(k) + weight_id_bias, len(leaves)),
         f"{prefix}_weights": weights.reshape(-1),
     }
-    captured = getattr(_capture, "arrays", None)
-    for key, column in columns.items():
-        if captured is None:
-            values = np.where(column, "BRANCH_LEQ", "LEAF") if key == "nodes_modes" else column
-            attr_pairs[key].extend(values.tolist())
-            continue
-        # A placeholder of the right type for skl2onnx to build its node with; the node's
-        # real values are spliced in as bytes by `forest_model_bytes`.
-        captured.setdefault(key, []).append(column)
-        if not attr_pairs[key] and len(column):
-            attr_pairs[key].append("LEAF" if key == "nodes_modes" else column[:1].tolist()[0])
-    return None
+
+
+def _payloads(columns: dict[str, np.ndarray]) -> dict[str, tuple[bytes, Any]]:
+    """Per attribute: the tree's values encoded as that attribute's field content (trees'
+    contents concatenate), and a one-element placeholder of the attribute's type."""
+    out = {}
+    for key, values in columns.items():
+        if key == "nodes_modes":
+            out[key] = (b"".join(_MODE_ENTRIES[values.astype(np.intp)].tolist()), "LEAF")
+        elif key in _FLOAT_KEYS:
+            out[key] = (values.astype("<f4").tobytes(), 0.0)
+        else:
+            out[key] = (_varints(values.astype(np.int64)), 0)
+    return out
+
+
+def prepare_forest(trees: list, first_id: int, n_trees: int, is_classifier: bool) -> None:
+    """Encodes a forest's trees ahead of its export, with the arguments skl2onnx's forest
+    converters pass (weight 1/n_trees, counts for classifiers, float32 thresholds). The training
+    worker calls it on a second thread for each chunk of trees while the next chunk fits; a
+    conversion that asks for the same tree with the same arguments takes the bytes from here."""
+    weight = 1.0 / n_trees
+    for offset, estimator in enumerate(trees):
+        args = (is_classifier, estimator.tree_, first_id + offset, weight, 0, is_classifier, True)
+        payloads = _payloads(_tree_columns(*args))
+        with _ready_lock:
+            _ready[_ready_key(args)] = (estimator.tree_, payloads)
+
+
+def forget_prepared() -> None:
+    with _ready_lock:
+        _ready.clear()
+
+
+def _ready_key(args: tuple) -> tuple:
+    is_classifier, tree, *rest = args
+    return (is_classifier, id(tree), *rest)
+
+
+def _ready_payloads(args: tuple) -> dict[str, tuple[bytes, Any]] | None:
+    with _ready_lock:
+        found = _ready.get(_ready_key(args))
+    # The same object, not only the same id: an id can be reused once a tree is gone.
+    return found[1] if found is not None and found[0] is args[1] else None
 
 
 @contextmanager
-def captured_trees() -> Iterator[dict[str, list[np.ndarray]]]:
-    """While open, the tree attributes go to the yielded dict as arrays (one per tree and
-    attribute) and skl2onnx builds its node around one-element placeholders."""
-    _capture.arrays = {}
+def captured_trees() -> Iterator[dict[str, list[bytes]]]:
+    """While open, the tree attributes go to the yielded dict as encoded bytes (one piece per
+    tree and attribute) and skl2onnx builds its node around one-element placeholders."""
+    _capture.payloads = {}
     try:
-        yield _capture.arrays
+        yield _capture.payloads
     finally:
-        _capture.arrays = None
+        _capture.payloads = None
 
 
-def forest_model_bytes(model: Any, arrays: dict[str, list[np.ndarray]]) -> bytes | None:
-    """The serialized model with the captured arrays as its tree ensemble's attributes, encoded
-    straight from numpy; None if the graph has no single tree ensemble to put them in.
+def forest_model_bytes(model: Any, payloads: dict[str, list[bytes]]) -> bytes | None:
+    """The serialized model with the captured payloads as its tree ensemble's attributes,
+    encoded straight from numpy; None if the graph has no single tree ensemble to put them in.
 
     Building a 77 MB forest through protobuf objects (onnx.helper's per-value type checks, the
     repeated fields' extends, the node's copy into the graph, then serializing) cost ~7 s for
@@ -126,14 +186,14 @@ def forest_model_bytes(model: Any, arrays: dict[str, list[np.ndarray]]) -> bytes
     number field packed or not, and nested messages may be written one field at a time."""
     graph = model.graph
     ensembles = [i for i, node in enumerate(graph.node) if node.op_type in _ENSEMBLES]
-    if len(ensembles) != 1 or not arrays:
+    if len(ensembles) != 1 or not payloads:
         return None
     node = graph.node[ensembles[0]]
-    kept = [a for a in node.attribute if a.name not in arrays]
+    kept = [a for a in node.attribute if a.name not in payloads]
     del node.attribute[:]
     node.attribute.extend(kept)
     node_bytes = node.SerializeToString() + b"".join(
-        _field(5, _attribute(key, parts)) for key, parts in arrays.items()
+        _field(5, _attribute(key, parts)) for key, parts in payloads.items()
     )
     nodes = [
         _field(1, node_bytes if i == ensembles[0] else n.SerializeToString())
@@ -145,15 +205,14 @@ def forest_model_bytes(model: Any, arrays: dict[str, list[np.ndarray]]) -> bytes
     return model.SerializeToString() + _field(7, graph_bytes)
 
 
-def _attribute(key: str, parts: list[np.ndarray]) -> bytes:
-    values = np.concatenate(parts)
-    if key == "nodes_modes":
-        entries = np.array([_field(9, b"LEAF"), _field(9, b"BRANCH_LEQ")], dtype=object)
-        payload, kind = b"".join(entries[values.astype(np.intp)].tolist()), _STRINGS
+def _attribute(key: str, parts: list[bytes]) -> bytes:
+    content = b"".join(parts)
+    if key == "nodes_modes":  # repeated strings are never packed: the entries are the content
+        payload, kind = content, _STRINGS
     elif key in _FLOAT_KEYS:
-        payload, kind = _field(7, values.astype("<f4").tobytes()), _FLOATS
+        payload, kind = _field(7, content), _FLOATS
     else:
-        payload, kind = _field(8, _varints(values.astype(np.int64))), _INTS
+        payload, kind = _field(8, content), _INTS
     return _field(1, key.encode()) + payload + _varint_key(20, 0) + bytes([kind])
 
 

@@ -52,7 +52,7 @@ def sklearn_to_onnx(pipeline, X: pd.DataFrame, *, classifier: bool) -> bytes:
     fast_trees.install()
 
     options = {id(pipeline): {"zipmap": False}} if classifier else None
-    if _is_forest(pipeline.steps[-1][1]):
+    if is_forest(pipeline.steps[-1][1]):
         with fast_trees.captured_trees() as arrays:
             model = convert_sklearn(pipeline, initial_types=_initial_types(X), options=options)
         spliced = fast_trees.forest_model_bytes(model, arrays)
@@ -62,7 +62,7 @@ def sklearn_to_onnx(pipeline, X: pd.DataFrame, *, classifier: bool) -> bytes:
     return model.SerializeToString()
 
 
-def _is_forest(estimator) -> bool:
+def is_forest(estimator) -> bool:
     """Forests grow the exports whose size the byte-level splice is for (full-depth trees)."""
     from sklearn.ensemble._forest import BaseForest
 

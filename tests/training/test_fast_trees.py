@@ -60,6 +60,7 @@ def test_same_attributes_as_skl2onnx(model, is_classifier, classes):
             assert got[key] == list(values), key
 
 
+@pytest.mark.parametrize("prepared", [False, True], ids=["encoded-at-export", "encoded-ahead"])
 @pytest.mark.parametrize(
     ("model", "classes"),
     [
@@ -68,7 +69,7 @@ def test_same_attributes_as_skl2onnx(model, is_classifier, classes):
         (RandomForestRegressor(n_estimators=7, random_state=0), 0),
     ],
 )
-def test_spliced_forest_is_the_model_skl2onnx_builds(model, classes, monkeypatch):
+def test_spliced_forest_is_the_model_skl2onnx_builds(model, classes, prepared, monkeypatch):
     """The bytes written straight from numpy parse into the same model, attribute for
     attribute, as skl2onnx's own protobuf objects, and run to the same outputs."""
     import onnx
@@ -91,9 +92,22 @@ def test_spliced_forest_is_the_model_skl2onnx_builds(model, classes, monkeypatch
     fast_trees.install()
     reference = convert_sklearn(pipeline, initial_types=_initial_types(X), options=options)
 
-    with fast_trees.captured_trees() as arrays:
+    encoded_at_export = []
+    if prepared:  # as the training worker does, chunk by chunk while the forest fits
+        trees = pipeline.steps[-1][1].estimators_
+        fast_trees.prepare_forest(trees[:4], 0, len(trees), bool(classes))
+        fast_trees.prepare_forest(trees[4:], 4, len(trees), bool(classes))
+        real_columns = fast_trees._tree_columns
+        monkeypatch.setattr(
+            fast_trees,
+            "_tree_columns",
+            lambda *args: encoded_at_export.append(args) or real_columns(*args),
+        )
+    with fast_trees.captured_trees() as payloads:
         model = convert_sklearn(pipeline, initial_types=_initial_types(X), options=options)
-    spliced_bytes = fast_trees.forest_model_bytes(model, arrays)
+    spliced_bytes = fast_trees.forest_model_bytes(model, payloads)
+    fast_trees.forget_prepared()
+    assert not encoded_at_export  # with `prepared`, every tree came from prepare_forest
 
     assert spliced_bytes is not None  # the splice ran, rather than a fallback
     spliced_by_export = []
@@ -130,7 +144,7 @@ def test_varints_match_protobufs_encoding():
     values = np.array([0, 1, 127, 128, 300, 16383, 16384, 2**31, 2**62], dtype=np.int64)
     attribute = AttributeProto(name="x", type=AttributeProto.INTS)
     attribute.ints.extend(values.tolist())
-    parsed = AttributeProto.FromString(fast_trees._attribute("x", [values]))
+    parsed = AttributeProto.FromString(fast_trees._attribute("x", [fast_trees._varints(values)]))
     assert list(parsed.ints) == values.tolist() and parsed.type == AttributeProto.INTS
     with pytest.raises(ValueError, match="negative"):
         fast_trees._varints(np.array([-1]))
