@@ -26,6 +26,10 @@ _capture = threading.local()
 # AttributeProto's type enum (onnx.proto), for the attributes spliced in as bytes.
 _FLOATS, _INTS, _STRINGS = 6, 7, 8
 _FLOAT_KEYS = {"nodes_values", "nodes_hitrates", "class_weights", "target_weights"}
+# Attributes skl2onnx fills with their defaults (hit rate 1.0, missing values go false), which
+# the spliced node leaves out: ONNX reads an absent one as its default, and onnxruntime loads a
+# 200-tree forest ~15 % faster without 2 x 1.6 million values it would not use.
+_DEFAULTED = {"nodes_hitrates", "nodes_missing_value_tracks_true"}
 _ENSEMBLES = {"TreeEnsembleClassifier", "TreeEnsembleRegressor"}
 _ready: dict[tuple, tuple[Any, dict[str, tuple[bytes, Any]]]] = {}  # see prepare_forest
 _ready_lock = threading.Lock()
@@ -126,7 +130,9 @@ def _payloads(columns: dict[str, np.ndarray]) -> dict[str, tuple[bytes, Any]]:
     contents concatenate), and a one-element placeholder of the attribute's type."""
     out = {}
     for key, values in columns.items():
-        if key == "nodes_modes":
+        if key in _DEFAULTED:
+            out[key] = (b"", 1.0 if key == "nodes_hitrates" else 0)
+        elif key == "nodes_modes":
             out[key] = (b"".join(_MODE_ENTRIES[values.astype(np.intp)].tolist()), "LEAF")
         elif key in _FLOAT_KEYS:
             out[key] = (values.astype("<f4").tobytes(), 0.0)
@@ -193,7 +199,9 @@ def forest_model_bytes(model: Any, payloads: dict[str, list[bytes]]) -> bytes | 
     del node.attribute[:]
     node.attribute.extend(kept)
     node_bytes = node.SerializeToString() + b"".join(
-        _field(5, _attribute(key, parts)) for key, parts in payloads.items()
+        _field(5, _attribute(key, parts))
+        for key, parts in payloads.items()
+        if key not in _DEFAULTED
     )
     nodes = [
         _field(1, node_bytes if i == ensembles[0] else n.SerializeToString())

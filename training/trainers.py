@@ -122,6 +122,8 @@ def _train_sklearn(algorithm, params, table, X_train, X_val, y_train, y_val, sig
     Z_train = preprocessor.fit_transform(X_train)
     reporter.check_cancel()
     estimator = algorithm.build_estimator(params)
+    if is_forest(estimator):  # what each chunk's fit would otherwise copy X into, once
+        Z_train = np.ascontiguousarray(Z_train, dtype=np.float32)
     total = params.get("n_estimators")
     if total and hasattr(estimator, "warm_start"):
         estimator.set_params(warm_start=True)
