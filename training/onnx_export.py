@@ -9,6 +9,8 @@ such ties either way; counting them as disagreements rejected ~2.5 % of such a f
 An export that fails is kept out of the catalog, and the parity result says why.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -52,14 +54,37 @@ def sklearn_to_onnx(pipeline, X: pd.DataFrame, *, classifier: bool) -> bytes:
     fast_trees.install()
 
     options = {id(pipeline): {"zipmap": False}} if classifier else None
-    if is_forest(pipeline.steps[-1][1]):
-        with fast_trees.captured_trees() as arrays:
+    final = pipeline.steps[-1][1]
+    if is_forest(final):
+        if options is not None:  # what skl2onnx derives from the line above, written out
+            options[id(final)] = {"zipmap": False}
+        with fast_trees.captured_trees() as payloads, _options_as_given():
             model = convert_sklearn(pipeline, initial_types=_initial_types(X), options=options)
-        spliced = fast_trees.forest_model_bytes(model, arrays)
+        spliced = fast_trees.forest_model_bytes(model, payloads)
         if spliced is not None:
             return spliced
     model = convert_sklearn(pipeline, initial_types=_initial_types(X), options=options)
     return model.SerializeToString()
+
+
+@contextmanager
+def _options_as_given() -> Iterator[None]:
+    """skl2onnx finds which step options keyed by id() belong to by walking every attribute of
+    the pipeline that ends in "_", and a forest's `estimators_samples_` redraws every tree's
+    bootstrap sample (~0.8 s for 200 trees here, twice per conversion). Options that already name
+    the pipeline and its final step come out of that walk unchanged, so it is skipped."""
+    import skl2onnx._parse
+    import skl2onnx.convert
+
+    modules = (skl2onnx.convert, skl2onnx._parse)
+    saved = [m._process_options for m in modules]
+    for module in modules:
+        module._process_options = lambda model, options: options
+    try:
+        yield
+    finally:
+        for module, original in zip(modules, saved, strict=True):
+            module._process_options = original
 
 
 def is_forest(estimator) -> bool:
