@@ -25,7 +25,7 @@ _capture = threading.local()
 
 # AttributeProto's type enum (onnx.proto), for the attributes spliced in as bytes.
 _FLOATS, _INTS, _STRINGS = 6, 7, 8
-_FLOAT_KEYS = {"nodes_values", "nodes_hitrates", "class_weights", "target_weights"}
+_FLOAT_KEYS = {"nodes_values", "class_weights", "target_weights"}
 # Attributes skl2onnx fills with their defaults (hit rate 1.0, missing values go false), which
 # the spliced node leaves out: ONNX reads an absent one as its default, and onnxruntime loads a
 # 200-tree forest ~15 % faster without 2 x 1.6 million values it would not use.

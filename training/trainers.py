@@ -122,7 +122,8 @@ def _train_sklearn(algorithm, params, table, X_train, X_val, y_train, y_val, sig
     Z_train = preprocessor.fit_transform(X_train)
     reporter.check_cancel()
     estimator = algorithm.build_estimator(params)
-    if is_forest(estimator):  # what each chunk's fit would otherwise copy X into, once
+    forest = is_forest(estimator)
+    if forest:  # what each chunk's fit would otherwise copy X into, once
         Z_train = np.ascontiguousarray(Z_train, dtype=np.float32)
     total = params.get("n_estimators")
     if total and hasattr(estimator, "warm_start"):
@@ -136,7 +137,7 @@ def _train_sklearn(algorithm, params, table, X_train, X_val, y_train, y_val, sig
             for done in range(min(TREE_CHUNK, total), total + TREE_CHUNK, TREE_CHUNK):
                 estimator.set_params(n_estimators=min(done, total))
                 estimator.fit(Z_train, y_train)
-                if is_forest(estimator):
+                if forest:
                     trees = estimator.estimators_[fitted:]
                     encoding.submit(prepare_forest, trees, fitted, total, classifier)
                     fitted = len(estimator.estimators_)

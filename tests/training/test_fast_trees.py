@@ -98,11 +98,12 @@ def test_spliced_forest_is_the_model_skl2onnx_builds(model, classes, prepared, m
         fast_trees.prepare_forest(trees[:4], 0, len(trees), bool(classes))
         fast_trees.prepare_forest(trees[4:], 4, len(trees), bool(classes))
         real_columns = fast_trees._tree_columns
-        monkeypatch.setattr(
-            fast_trees,
-            "_tree_columns",
-            lambda *args: encoded_at_export.append(args) or real_columns(*args),
-        )
+
+        def counted_columns(*args):
+            encoded_at_export.append(args)
+            return real_columns(*args)
+
+        monkeypatch.setattr(fast_trees, "_tree_columns", counted_columns)
     with fast_trees.captured_trees() as payloads:
         model = convert_sklearn(pipeline, initial_types=_initial_types(X), options=options)
     spliced_bytes = fast_trees.forest_model_bytes(model, payloads)
