@@ -10,15 +10,19 @@ from billing.rollups import rebuild_rollups, rollup_pending_usage
 from billing.spend import spend_refresh
 from billing.stripe_sync import invoice_push_to_stripe
 from billing.usage import (
+    PreparedUsage,
     UsageRecordResult,
     drain_usage_inbox,
     drain_usage_stream,
+    usage_commit,
+    usage_prepare,
     usage_record,
 )
 
 log = logging.getLogger("maas.billing")
 
 __all__ = [
+    "PreparedUsage",
     "UsageRecordResult",
     "drain_usage_inbox",
     "drain_usage_stream",
@@ -29,6 +33,8 @@ __all__ = [
     "rebuild_rollups",
     "rollup_pending_usage",
     "spend_refresh",
+    "usage_commit",
+    "usage_prepare",
     "usage_process",
     "usage_record",
 ]

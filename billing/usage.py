@@ -34,6 +34,7 @@ from django.utils import timezone
 from billing.inbox import inbox_delete, inbox_put, inbox_take
 from billing.meters import Meter, get_meter
 from billing.models import UsageEvent
+from maas.ratelimit import StreamEntry
 from maas.redis_calls import RedisScript, redis_call, redis_client
 
 log = logging.getLogger("maas.billing.usage")
@@ -80,6 +81,56 @@ def canonical_dimensions(meter: Meter, dimensions: dict[str, Any] | None) -> tup
     return dims, dimensions_key(dims)
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedUsage:
+    """A checked usage event, not yet recorded (`usage_prepare`, then `usage_commit`)."""
+
+    tenant_id: str
+    meter: str
+    minor: int
+    idempotency_key: str
+    occurred_at: datetime
+    dims: dict[str, str]
+    new_key: bool
+    payload: bytes  # the event as the stream and the inbox carry it
+
+    @property
+    def stream_entry(self) -> StreamEntry | None:
+        """The event as a Redis stream entry, when recording it would be that one append (the
+        stream sink, outside a transaction, a key no repeat can come with): the caller may
+        then append it in a round trip it makes anyway (maas.lean_views.admit) and skip
+        `usage_commit`. None otherwise."""
+        if not self.new_key or settings.MAAS_USAGE_SINK != "stream" or connection.in_atomic_block:
+            return None
+        return StreamEntry(settings.MAAS_USAGE_STREAM, self.payload)
+
+
+def usage_prepare(
+    *,
+    tenant: Any,
+    meter: str,
+    quantity: Decimal | int | float | str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    dimensions: dict[str, Any] | None = None,
+    new_key: bool = False,
+) -> PreparedUsage:
+    """Checks one usage event (the arguments are `usage_record`'s) without recording it."""
+    meter_def = get_meter(meter)
+    if not 1 <= len(idempotency_key) <= 255:
+        raise ValueError("idempotency_key must be 1 to 255 characters")
+    minor = meter_def.to_minor(quantity)
+    occurred_at = occurred_at or timezone.now()
+    if timezone.is_naive(occurred_at):
+        raise ValueError("occurred_at must be timezone-aware")
+    dims = checked_dimensions(meter_def, dimensions)
+    tenant_id = getattr(tenant, "pk", tenant)
+    payload = _event(tenant_id, meter, minor, idempotency_key, occurred_at, dims)
+    return PreparedUsage(
+        tenant_id, meter, minor, idempotency_key, occurred_at, dims, new_key, payload
+    )
+
+
 def usage_record(
     *,
     tenant: Any,
@@ -96,24 +147,39 @@ def usage_record(
     key), so no repeat can come; the stream then skips its dedupe claim, which would otherwise
     keep one Redis key per prediction for MAAS_USAGE_DEDUPE_SECONDS. The database still stores
     an event once."""
-    meter_def = get_meter(meter)
-    if not 1 <= len(idempotency_key) <= 255:
-        raise ValueError("idempotency_key must be 1 to 255 characters")
-    minor = meter_def.to_minor(quantity)
-    occurred_at = occurred_at or timezone.now()
-    if timezone.is_naive(occurred_at):
-        raise ValueError("occurred_at must be timezone-aware")
-    dims = checked_dimensions(meter_def, dimensions)
-    tenant_id = getattr(tenant, "pk", tenant)
+    usage = usage_prepare(
+        tenant=tenant,
+        meter=meter,
+        quantity=quantity,
+        idempotency_key=idempotency_key,
+        occurred_at=occurred_at,
+        dimensions=dimensions,
+        new_key=new_key,
+    )
+    return usage_commit(usage)
+
+
+def usage_commit(usage: PreparedUsage) -> UsageRecordResult:
+    """Records a prepared event in the sink that fits: the usage table inside a transaction (a
+    job's usage commits or rolls back with the job), else MAAS_USAGE_SINK."""
     sink = settings.MAAS_USAGE_SINK
     if connection.in_atomic_block or sink == "database":
+        dims = usage.dims
         return _record_in_database(
-            tenant_id, meter, minor, idempotency_key, occurred_at, dims, dimensions_key(dims)
+            usage.tenant_id,
+            usage.meter,
+            usage.minor,
+            usage.idempotency_key,
+            usage.occurred_at,
+            dims,
+            dimensions_key(dims),
         )
-    event = _event(tenant_id, meter, minor, idempotency_key, occurred_at, dims)
     if sink == "inbox":
-        return UsageRecordResult(recorded=inbox_put(tenant_id, idempotency_key, event), sink=sink)
-    return _record_in_stream(tenant_id, idempotency_key, event, new_key=new_key)
+        recorded = inbox_put(usage.tenant_id, usage.idempotency_key, usage.payload)
+        return UsageRecordResult(recorded=recorded, sink=sink)
+    return _record_in_stream(
+        usage.tenant_id, usage.idempotency_key, usage.payload, new_key=usage.new_key
+    )
 
 
 def _event(tenant_id, meter, minor, key, occurred_at, dims) -> bytes:

@@ -16,7 +16,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from billing.services import usage_record
+from billing.services import usage_commit, usage_prepare
 from billing.spend import spend_require
 from catalog.selectors import model_version_for_serving
 from inference import services
@@ -88,13 +88,12 @@ def predict(request: HttpRequest, principal: Principal, id: str) -> tuple[int, d
         matrix_input=runtime.matrix_input,
     )
     predicted, proba = runtime.predict(feed, frame)
-    admit(request)  # the rate limit and the caches' generation, before any usage is recorded
     # Without a client key, a unique one that sorts by time: the usage sinks index events by
     # (tenant, key), and keys that arrive in order append to the index instead of touching a
     # random page of it per request.
     client_key = idempotency_key_from(request)
     key = client_key or f"{time.time_ns():x}-{os.urandom(8).hex()}"
-    usage_record(
+    usage = usage_prepare(
         tenant=tenant,
         meter="predictions",
         quantity=n_rows,
@@ -106,6 +105,10 @@ def predict(request: HttpRequest, principal: Principal, id: str) -> tuple[int, d
         },
         new_key=client_key is None,
     )
+    # The rate limit and the caches' generation are settled before any usage is recorded. With
+    # the Redis stream the event rides in the count's round trip, appended only if admitted.
+    if not admit(request, usage.stream_entry).appended:
+        usage_commit(usage)
     out: dict[str, Any] = {"model": id, "version": model_version.version}
     if runtime.classes is not None:
         classes = runtime.classes

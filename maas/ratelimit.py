@@ -2,14 +2,17 @@
 
 With `REDIS_URL` set, counters live in Redis: one script call per request counts it, sets the
 counter's expiry, and returns the hot-path cache generation (maas.generation) in the same round
-trip; `rate_limit_start` sends it without waiting for the answer. Without Redis (the embedded
-default) counts live in the database, shared by every process, but a process does not write
-every request there: it counts locally and adds its count to the shared row when it has used a
-quarter of what was left at its last sync, or after a second. Near the limit that is every
-request (exact); far from it, one write a second per process instead of one per request, which
-on SQLite is the difference between serving in parallel and queueing on the write lock. With P
-processes a window can overshoot by at most P/4 of what was left, and only while far from the
-limit.
+trip. The call is made when the count is first needed (`PendingCount.state`), which on the
+predict path is after the model has run, and it can carry one stream entry (the request's usage
+event) that the script appends only if the request is within the limit and the generation is
+the one the request trusted: a prediction then costs one Redis command. Without Redis (the
+embedded default) counts live in the database, shared by every process, but a process does not
+write every request there: it counts locally and adds its count to the shared row when it has
+used a quarter of what was left at its last sync, or after a second. Near the limit that is
+every request (exact); far from it, one write a second per process instead of one per request,
+which on SQLite is the difference between serving in parallel and queueing on the write lock.
+With P processes a window can overshoot by at most P/4 of what was left, and only while far
+from the limit.
 """
 
 import threading
@@ -36,6 +39,7 @@ class RateLimitState:
     remaining: int
     reset_seconds: int  # until the current window ends
     generation: object = None  # maas.generation's number, read with the count
+    appended: bool = False  # the entry given to `PendingCount.state` is in its stream
 
     def headers(self) -> dict[str, str]:
         return {
@@ -45,22 +49,52 @@ class RateLimitState:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class StreamEntry:
+    """One entry to add to a Redis stream in the same round trip as a request's count."""
+
+    stream: str
+    payload: bytes
+    field: str = "e"
+
+
+# KEYS: counter, generation, [stream]; ARGV: window end, [limit, trusted generation, field, payload]
 _COUNT_LUA = """
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIREAT', KEYS[1], ARGV[1]) end
-return {count, redis.call('GET', KEYS[2])}
+local generation = redis.call('GET', KEYS[2]) or '0'
+local appended = 0
+if KEYS[3] and count <= tonumber(ARGV[2]) and generation == ARGV[3] then
+  redis.call('XADD', KEYS[3], '*', ARGV[4], ARGV[5])
+  appended = 1
+end
+return {count, generation, appended}
 """
 _count_script = RedisScript(_COUNT_LUA, keys=2)
+_count_and_append_script = RedisScript(_COUNT_LUA, keys=3)
+
+Count = Callable[[StreamEntry | None, object], tuple[int, object, bool]]
 
 
-def _redis_count_send(bucket: str, window_end: int) -> Callable[[], tuple[int, object]]:
-    result = _count_script.send(f"maas:rl:{bucket}", settings.MAAS_GENERATION_KEY, window_end + 5)
+def _redis_count(bucket: str, window_end: int, limit: int) -> Count:
+    def count(append: StreamEntry | None, trusted: object) -> tuple[int, object, bool]:
+        counter = f"maas:rl:{bucket}"
+        if append is None:
+            n, generation, _ = _count_script(counter, settings.MAAS_GENERATION_KEY, window_end + 5)
+            return int(n), generation, False
+        n, generation, appended = _count_and_append_script(
+            counter,
+            settings.MAAS_GENERATION_KEY,
+            append.stream,
+            window_end + 5,
+            limit,
+            b"" if trusted is None else trusted,  # nothing trusted: nothing appended
+            append.field,
+            append.payload,
+        )
+        return int(n), generation, bool(appended)
 
-    def count_and_generation() -> tuple[int, object]:
-        count, generation = result()
-        return int(count), generation or b"0"
-
-    return count_and_generation
+    return count
 
 
 @cache
@@ -106,42 +140,47 @@ def _database_count(bucket: str, window_end: int, limit: int, now: float) -> int
 
 
 class PendingCount:
-    """A request's count, perhaps still on its way back from Redis: `state()` waits for it."""
+    """A request's count, made when first asked for (`state()`)."""
 
-    def __init__(self, limit: int, reset: int, count: Callable[[], tuple[int, object]]):
+    def __init__(self, limit: int, reset: int, count: Count):
         self.limit, self.reset, self._count = limit, reset, count
         self._state: RateLimitState | None = None
 
     @property
     def ready(self) -> bool:
-        """Whether state() answers without waiting (always, without Redis)."""
+        """Whether state() answers without a round trip (always, without Redis)."""
         return self._state is not None
 
-    def state(self) -> RateLimitState:
-        if self._state is None:
-            count, generation = self._count()
-            self._state = RateLimitState(
-                allowed=count <= self.limit,
-                limit=self.limit,
-                remaining=max(0, self.limit - count),
-                reset_seconds=self.reset,
-                generation=generation,
-            )
+    def state(self, append: StreamEntry | None = None, trusted: object = None) -> RateLimitState:
+        """The count. With Redis, `append` rides along and is added to its stream only if the
+        request is within the limit and the generation is still `trusted` (`appended` says
+        whether it was). Once counted, later calls answer the same state and append nothing."""
+        if self._state is not None:
+            return self._state
+        count, generation, appended = self._count(append, trusted)
+        self._state = RateLimitState(
+            allowed=count <= self.limit,
+            limit=self.limit,
+            remaining=max(0, self.limit - count),
+            reset_seconds=self.reset,
+            generation=generation,
+            appended=appended,
+        )
         return self._state
 
 
 def rate_limit_start(tenant_id: str, limit: int, now: float | None = None) -> PendingCount:
-    """Counts one request of the tenant; with Redis the count is sent now and its answer read
-    when `state()` is first asked for, so the round trip overlaps the request's own work."""
+    """Counts one request of the tenant; with Redis the count is made when `state()` is first
+    asked for, so that it can share a round trip with the request's usage event."""
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
     window_end = (window + 1) * WINDOW_SECONDS
     bucket = f"{tenant_id}:{window}"
     reset = max(1, int(window_end - now + 0.999))
     if settings.REDIS_URL:
-        return PendingCount(limit, reset, _redis_count_send(bucket, window_end))
-    counted = _database_count(bucket, window_end, limit, now), generation_read()
-    pending = PendingCount(limit, reset, lambda: counted)
+        return PendingCount(limit, reset, _redis_count(bucket, window_end, limit))
+    counted = _database_count(bucket, window_end, limit, now), generation_read(), False
+    pending = PendingCount(limit, reset, lambda append, trusted: counted)
     pending.state()
     return pending
 

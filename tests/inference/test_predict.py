@@ -219,6 +219,39 @@ def test_predictions_are_metered_once_per_request(api, api_key, trained, tenant)
     }
 
 
+@pytest.mark.django_db(transaction=True)
+def test_as_served_each_prediction_is_recorded_once_even_when_run_again(
+    api, trained, tenant, settings, monkeypatch
+):
+    """No transaction around the request, as served: the usage goes to the Redis stream, in the
+    rate-limit count's round trip, or to the inbox without Redis. A request whose cached rows
+    changed while it ran is run again (maas.lean_views) and still recorded once."""
+    from billing.services import drain_usage_inbox, drain_usage_stream
+    from inference import apis
+
+    job, rows, _ = trained
+    settings.MAAS_USAGE_SINK = "stream" if settings.REDIS_URL else "inbox"  # the defaults
+    recorded_apart = []
+    commit = apis.usage_commit
+    monkeypatch.setattr(
+        apis, "usage_commit", lambda usage: recorded_apart.append(usage.minor) or commit(usage)
+    )
+    assert predict(api, job.model_id, {"inputs": rows[:2]}).status_code == 200
+    generation_bump()  # as a key changed by another process would
+    assert predict(api, job.model_id, {"inputs": rows[:3]}).status_code == 200
+    assert predict(api, job.model_id, {"inputs": rows[:4]}).status_code == 200
+    if settings.REDIS_URL:
+        # The first and the third rode with their count. The second learned of the change from
+        # its count's answer, appended nothing, ran again and recorded its event itself.
+        assert recorded_apart == [3]
+        drain_usage_stream()
+    else:
+        assert recorded_apart == [2, 3, 4]
+        drain_usage_inbox()
+    events = UsageEvent.objects.filter(tenant=tenant, meter="predictions")
+    assert sorted(e.quantity for e in events) == [2, 3, 4]
+
+
 def test_a_prediction_over_the_rate_limit_is_429_and_not_metered(api, trained, monkeypatch):
     from maas import lean_views
     from maas.generation import generation_read
@@ -227,7 +260,9 @@ def test_a_prediction_over_the_rate_limit_is_429_and_not_metered(api, trained, m
     job, rows, _ = trained
 
     def over_the_limit(tenant_id, limit):  # the count comes back after the model has run
-        return PendingCount(limit, 30, lambda: (limit + 1, generation_read()))
+        return PendingCount(
+            limit, 30, lambda append, trusted: (limit + 1, generation_read(), False)
+        )
 
     monkeypatch.setattr(lean_views, "rate_limit_start", over_the_limit)
     response = predict(api, job.model_id, {"inputs": rows[:3]})

@@ -1,6 +1,7 @@
 """maas.wsgi.application: the predict route on the short middleware chain, the rest on Django's."""
 
 import io
+from contextlib import contextmanager
 
 import orjson
 import pytest
@@ -12,15 +13,18 @@ from maas.wsgi import application
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _keep_the_test_connection():
-    # As Django's test client does: a real request closes the connection when it finishes,
-    # which would end the test's transaction.
+@contextmanager
+def _the_test_connection_kept():
+    # As Django's test client does around each request: a real request closes the connection
+    # when it finishes, which would end the test's transaction. (The test client connects the
+    # handler again after each of its own requests, so this is done per call.)
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 def call(method: str, path: str, body: bytes = b"", environ: dict | None = None, **headers: str):
@@ -43,7 +47,10 @@ def call(method: str, path: str, body: bytes = b"", environ: dict | None = None,
         started["status"] = int(status.split()[0])
         started["headers"] = dict(response_headers)
 
-    content = b"".join(application(environ, start_response))
+    with _the_test_connection_kept():
+        answer = application(environ, start_response)
+        content = b"".join(answer)
+        getattr(answer, "close", lambda: None)()  # as a WSGI server does when it is done
     return started["status"], started["headers"], orjson.loads(content)
 
 

@@ -93,3 +93,28 @@ def test_near_the_limit_two_processes_count_exactly(tenant, monkeypatch, databas
     # ahead of the limit by at most that, never let more than the limit through plus that.
     assert 20 <= allowed <= 20 + 20 // 4
     assert rate_limit_hit(tenant.pk, 20, now=start + 0.5).allowed is False
+
+
+def test_with_redis_an_entry_rides_with_the_count_only_when_admitted(tenant, settings):
+    if not settings.REDIS_URL:
+        pytest.skip("the count carries an entry only with Redis")
+    from maas.generation import generation_bump, generation_read
+    from maas.ratelimit import StreamEntry, rate_limit_start
+    from maas.redis_calls import redis_call
+
+    stream = settings.MAAS_USAGE_STREAM
+    start = (time.time() // WINDOW_SECONDS + 1) * WINDOW_SECONDS
+    trusted = generation_read()
+    first = rate_limit_start(tenant.pk, 2, now=start)
+    state = first.state(StreamEntry(stream, b"admitted"), trusted)
+    assert state.allowed and state.appended
+    assert first.state(StreamEntry(stream, b"counted before"), trusted).appended  # the same state
+    stale = rate_limit_start(tenant.pk, 2, now=start + 1)
+    generation_bump()
+    state = stale.state(StreamEntry(stream, b"trusted an old generation"), trusted)
+    assert state.allowed and not state.appended and state.generation != trusted
+    over = rate_limit_start(tenant.pk, 2, now=start + 2)
+    state = over.state(StreamEntry(stream, b"over the limit"), generation_read())
+    assert not state.allowed and not state.appended
+    entries = redis_call("XRANGE", stream, "-", "+")  # [id, [field, value]] each
+    assert [fields for _, fields in entries] == [[b"e", b"admitted"]]
