@@ -138,12 +138,16 @@ def _all_numbers(inputs, rows, max_rows) -> np.ndarray | None:
     width = len(inputs)
     first = rows[0]
     if type(first) is dict:
-        names = [spec["name"] for spec in inputs]
-        keys = set(names)
-        if not all(type(row) is dict and row.keys() == keys for row in rows):
+        # Rows of exactly `width` keys in which every feature is found have exactly the
+        # signature's keys: two cheap checks instead of comparing key sets row by row.
+        if not all(type(row) is dict and len(row) == width for row in rows):
             return None
+        names = [spec["name"] for spec in inputs]
         pick = itemgetter(*names) if width > 1 else (lambda row: (row[names[0]],))
-        values = [pick(row) for row in rows]
+        try:
+            values = [pick(row) for row in rows]
+        except KeyError:
+            return None
     elif type(first) is list:
         if not all(type(row) is list and len(row) == width for row in rows):
             return None

@@ -7,8 +7,8 @@ an API call needs of that chain in a fixed order (request id and access log, the
 Django's SecurityMiddleware, the 500 answer for an exception) around a direct call of the lean
 view that the URLconf names for the path, and writes the view's LeanResponse to the server as
 it is. No URL resolution per request, no request_started signal (whose handler checks every
-database connection); request_finished is sent when the answer is complete. What each step
-saved is in docs/serving.md.
+database connection), and of request_finished's work only the closing of old database
+connections. What each step saved is in docs/serving.md.
 """
 
 import re
@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.core import signals
 from django.core.handlers.exception import response_for_exception
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+from django.db import close_old_connections
 from django.http import HttpRequest
 from django.middleware.security import SecurityMiddleware
 from django.urls import resolve
@@ -73,13 +73,14 @@ class HotPath:
             request_id_var.reset(token)
         status = f"{response.status_code} {response.reason_phrase}"
         if isinstance(response, LeanResponse):
-            # Written as it is: nothing left to stream, so the request ends here and Django's
-            # end-of-request work (request_finished: connections past their age or in error
-            # are closed) runs now rather than from the response's close().
+            # Written as it is: nothing left to stream, so the request ends here, and so does
+            # the one part of Django's end-of-request work (request_finished) that this path
+            # needs: closing database connections past their age or left in error. The other
+            # receivers reset a per-request URLconf and close caches, neither of which this
+            # path uses; sending the signal cost ~15 µs a request.
             content = response.content
             headers = [*response.headers.items(), ("Content-Length", str(len(content)))]
-            request.close()
-            signals.request_finished.send(sender=self.__class__)
+            close_old_connections()
             start_response(status, headers)
             return [content]
         response._handler_class = self.__class__  # request_finished names it on close()

@@ -43,6 +43,7 @@ def test_nulls_take_the_careful_path_and_become_missing_values():
         ([[1, 2, 3], [1, "2", 3]], "inputs[1].b"),
         ([{"a": 1, "b": 2}], "inputs[0].c"),
         ([{"a": 1, "b": 2, "c": 3, "d": 4}], "inputs[0].d"),
+        ([{"a": 1, "b": 2, "c": 3}, {"a": 1, "b": 2, "d": 4}], "inputs[1].d"),  # as many keys
         ([[1, 2]], "inputs[0]"),
     ],
 )

@@ -2,12 +2,14 @@
 
 import io
 from contextlib import contextmanager
+from unittest.mock import patch
 
 import orjson
 import pytest
 from django.core import signals
 from django.db import close_old_connections
 
+from maas import handlers
 from maas.wsgi import application
 
 pytestmark = pytest.mark.django_db
@@ -17,11 +19,13 @@ pytestmark = pytest.mark.django_db
 def _the_test_connection_kept():
     # As Django's test client does around each request: a real request closes the connection
     # when it finishes, which would end the test's transaction. (The test client connects the
-    # handler again after each of its own requests, so this is done per call.)
+    # handler again after each of its own requests, so this is done per call.) The predict
+    # path calls the closing function itself.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        yield
+        with patch.object(handlers, "close_old_connections", lambda: None):
+            yield
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
@@ -102,3 +106,26 @@ def test_a_prediction_through_the_short_path_answers_and_is_metered(api, api_key
     assert headers["Content-Length"] == str(len(orjson.dumps(answer)))  # not sent chunked
     event = UsageEvent.objects.get(tenant=api_key.tenant, meter="predictions")
     assert event.quantity == 1 and event.dimensions["model"] == job.model_id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_short_path_closes_a_database_connection_past_its_age(api_key):
+    from django.db import connection
+
+    connection.ensure_connection()
+    connection.close_at = 0  # past CONN_MAX_AGE, as Django marks it
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/v1/models/mdl_nothing/predict",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b"{}"),
+        "CONTENT_LENGTH": "2",
+        "CONTENT_TYPE": "application/json",
+        "HTTP_AUTHORIZATION": f"Bearer {api_key.raw}",
+    }
+    statuses = []
+    b"".join(application(environ, lambda status, headers: statuses.append(status)))
+    assert statuses == ["404 Not Found"]
+    assert connection.connection is None  # closed at the end of the request, as Django does
