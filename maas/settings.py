@@ -81,13 +81,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-# The predict route's chain (maas/handlers.py): what an API call needs of the list above.
-MAAS_HOT_PATH_MIDDLEWARE = [
-    "maas.middleware.RequestIdMiddleware",
-    "maas.middleware.BodySizeLimitMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-]
-
 ROOT_URLCONF = "maas.urls"
 WSGI_APPLICATION = "maas.wsgi.application"
 APPEND_SLASH = False

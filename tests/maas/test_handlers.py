@@ -1,4 +1,4 @@
-"""maas.wsgi.application: the predict route on the short middleware chain, the rest on Django's."""
+"""maas.wsgi.application: the predict route on a path of its own, the rest on Django's chain."""
 
 import io
 from contextlib import contextmanager
