@@ -100,9 +100,15 @@ class PreparedUsage:
         stream sink, outside a transaction, a key no repeat can come with): the caller may
         then append it in a round trip it makes anyway (maas.lean_views.admit) and skip
         `usage_commit`. None otherwise."""
-        if not self.new_key or settings.MAAS_USAGE_SINK != "stream" or connection.in_atomic_block:
+        if not self.new_key or _sink() != "stream":
             return None
         return StreamEntry(settings.MAAS_USAGE_STREAM, self.payload)
+
+
+def _sink() -> str:
+    """Where an event recorded now goes: the usage table inside a transaction (a job's usage
+    commits or rolls back with the job), else MAAS_USAGE_SINK."""
+    return "database" if connection.in_atomic_block else settings.MAAS_USAGE_SINK
 
 
 def usage_prepare(
@@ -160,10 +166,9 @@ def usage_record(
 
 
 def usage_commit(usage: PreparedUsage) -> UsageRecordResult:
-    """Records a prepared event in the sink that fits: the usage table inside a transaction (a
-    job's usage commits or rolls back with the job), else MAAS_USAGE_SINK."""
-    sink = settings.MAAS_USAGE_SINK
-    if connection.in_atomic_block or sink == "database":
+    """Records a prepared event in the sink that fits (`_sink`)."""
+    sink = _sink()
+    if sink == "database":
         dims = usage.dims
         return _record_in_database(
             usage.tenant_id,

@@ -1,7 +1,7 @@
 """maas.wsgi.application: the predict route on a path of its own, the rest on Django's chain."""
 
 import io
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from unittest.mock import patch
 
 import orjson
@@ -31,7 +31,14 @@ def _the_test_connection_kept():
         signals.request_finished.connect(close_old_connections)
 
 
-def call(method: str, path: str, body: bytes = b"", environ: dict | None = None, **headers: str):
+def call(
+    method: str,
+    path: str,
+    body: bytes = b"",
+    environ: dict | None = None,
+    keep_connection: bool = True,
+    **headers: str,
+):
     environ = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
@@ -51,7 +58,7 @@ def call(method: str, path: str, body: bytes = b"", environ: dict | None = None,
         started["status"] = int(status.split()[0])
         started["headers"] = dict(response_headers)
 
-    with _the_test_connection_kept():
+    with _the_test_connection_kept() if keep_connection else nullcontext():
         answer = application(environ, start_response)
         content = b"".join(answer)
         getattr(answer, "close", lambda: None)()  # as a WSGI server does when it is done
@@ -114,18 +121,12 @@ def test_the_short_path_closes_a_database_connection_past_its_age(api_key):
 
     connection.ensure_connection()
     connection.close_at = 0  # past CONN_MAX_AGE, as Django marks it
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": "/v1/models/mdl_nothing/predict",
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b"{}"),
-        "CONTENT_LENGTH": "2",
-        "CONTENT_TYPE": "application/json",
-        "HTTP_AUTHORIZATION": f"Bearer {api_key.raw}",
-    }
-    statuses = []
-    b"".join(application(environ, lambda status, headers: statuses.append(status)))
-    assert statuses == ["404 Not Found"]
+    status, _, _ = call(
+        "POST",
+        "/v1/models/mdl_nothing/predict",
+        b"{}",
+        keep_connection=False,
+        authorization=f"Bearer {api_key.raw}",
+    )
+    assert status == 404
     assert connection.connection is None  # closed at the end of the request, as Django does
