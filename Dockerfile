@@ -11,4 +11,4 @@ RUN pip install --no-cache-dir -c requirements.lock . \
 
 USER maas
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py collectstatic --noinput -v0 && exec gunicorn maas.wsgi --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2}"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py collectstatic --noinput -v0 && exec gunicorn maas.wsgi --worker-class maas.server.KeepAliveWorker --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2}"]
