@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from maas.server import COALESCE_MAX_BYTES, _OneSend
+
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
@@ -233,3 +235,42 @@ def test_maas_serves_on_it_as_the_procfile_runs_it(tmp_path):
         client.close()
     finally:
         _stop(process)
+
+
+class _Recorder:
+    def __init__(self):
+        self.sent: list[bytes] = []
+
+    def sendall(self, data: bytes) -> None:
+        self.sent.append(data)
+
+    def fileno(self) -> int:
+        return 7
+
+
+def test_an_answer_leaves_in_one_send():
+    sock = _Recorder()
+    out = _OneSend(sock)
+    out.sendall(b"HTTP/1.1 200 OK\r\n\r\n")
+    assert sock.sent == []  # the header block waits for the body
+    out.sendall(b"{}")
+    out.sendall(b"more")
+    out.flush()
+    assert sock.sent == [b"HTTP/1.1 200 OK\r\n\r\n{}", b"more"]
+
+
+def test_held_headers_go_first_when_the_socket_is_used_otherwise():
+    sock = _Recorder()
+    out = _OneSend(sock)
+    out.sendall(b"head")
+    assert out.fileno() == 7 and sock.sent == [b"head"]  # sendfile writes after them
+    big = _Recorder()
+    out = _OneSend(big)
+    out.sendall(b"head")
+    out.sendall(b"x" * (COALESCE_MAX_BYTES + 1))
+    assert [len(s) for s in big.sent] == [4, COALESCE_MAX_BYTES + 1]  # not copied
+    empty = _Recorder()
+    out = _OneSend(empty)
+    out.sendall(b"head")  # a body-less answer: sent when the request ends
+    out.flush()
+    assert empty.sent == [b"head"]
