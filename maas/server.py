@@ -40,10 +40,10 @@ COALESCE_MAX_BYTES = 256 * 1024
 class _Connection:
     __slots__ = ("addr", "idle_until", "parser", "server", "sock")
 
-    def __init__(self, sock: socket.socket, addr, server):
+    def __init__(self, sock: socket.socket, addr, server, idle_until: float):
         self.sock, self.addr, self.server = sock, addr, server
         self.parser = None
-        self.idle_until = 0.0
+        self.idle_until = idle_until
 
 
 class _OneSend:
@@ -83,8 +83,9 @@ class KeepAliveWorker(base.Worker):
     def init_process(self) -> None:
         self.selector = selectors.DefaultSelector()
         # Kept-alive connections by when they go idle for too long, oldest first: a dict keeps
-        # insertion order, and a connection is re-inserted after each answer.
-        self.idle: dict[socket.socket, _Connection] = {}
+        # insertion order, and a connection is re-inserted after each answer. Keyed by the
+        # connection, whose socket object changes if TLS wraps it.
+        self.idle: dict[_Connection, None] = {}
         super().init_process()
 
     def run(self) -> None:
@@ -111,7 +112,7 @@ class KeepAliveWorker(base.Worker):
                     os.read(self.PIPE[0], 4096)
                 else:
                     self._accept(data)
-        for connection in list(self.idle.values()):
+        for connection in list(self.idle):
             self._close(connection)
 
     def _accept(self, listener: socket.socket) -> None:
@@ -123,20 +124,20 @@ class KeepAliveWorker(base.Worker):
             raise
         client.setblocking(True)
         util.close_on_exec(client)
-        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        connection = _Connection(client, addr, listener.getsockname())
-        connection.idle_until = time.monotonic() + max(self.cfg.keepalive, 1)
-        self.idle[client] = connection
+        # TCP_NODELAY comes from the listener, as gunicorn sets it there (not on a unix socket).
+        idle_until = time.monotonic() + max(self.cfg.keepalive, 1)
+        connection = _Connection(client, addr, listener.getsockname(), idle_until)
+        self.idle[connection] = None
         self.selector.register(client, selectors.EVENT_READ, connection)
 
     def _close_idle(self, now: float) -> None:
-        for connection in list(self.idle.values()):
+        for connection in list(self.idle):
             if connection.idle_until > now:
                 break  # the rest went idle later
             self._close(connection)
 
     def _close(self, connection: _Connection, graceful: bool = False) -> None:
-        self.idle.pop(connection.sock, None)
+        self.idle.pop(connection, None)
         with contextlib.suppress(KeyError, ValueError):
             self.selector.unregister(connection.sock)
         if graceful:
@@ -145,7 +146,7 @@ class KeepAliveWorker(base.Worker):
             util.close(connection.sock)
 
     def _serve(self, connection: _Connection) -> None:
-        self.idle.pop(connection.sock, None)
+        self.idle.pop(connection, None)
         keep = False
         req = None
         try:
@@ -174,7 +175,7 @@ class KeepAliveWorker(base.Worker):
             self.handle_error(req, connection.sock, connection.addr, e)
         if keep and self.alive:
             connection.idle_until = time.monotonic() + self.cfg.keepalive
-            self.idle[connection.sock] = connection
+            self.idle[connection] = None
         else:
             self._close(connection, graceful=True)
 

@@ -274,3 +274,39 @@ def test_held_headers_go_first_when_the_socket_is_used_otherwise():
     out.sendall(b"head")  # a body-less answer: sent when the request ends
     out.flush()
     assert empty.sent == [b"head"]
+
+
+def test_it_serves_on_a_unix_socket(tmp_path):
+    path = tmp_path / "maas.sock"
+    process = subprocess.Popen(
+        [
+            str(GUNICORN),
+            "-k",
+            "maas.server.KeepAliveWorker",
+            "-w",
+            "1",
+            "-b",
+            f"unix:{path}",
+            "tests.maas.server_app:app",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not path.exists():
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.1)
+        client = Client.__new__(Client)
+        client.sock = socket.socket(socket.AF_UNIX)
+        client.sock.settimeout(10)
+        client.sock.connect(str(path))
+        client.file = client.sock.makefile("rb")
+        for _ in range(2):  # kept open, as on TCP
+            client.send("/echo")
+            assert client.answer()[0] == 200
+        client.close()
+    finally:
+        _stop(process)
