@@ -13,6 +13,11 @@ called directly on the same rows.
 
     .venv/bin/python benchmarks/serving.py --postgres postgres://maas:maas@127.0.0.1:5432/maas_bench \
         --redis redis://127.0.0.1:6379/0
+
+`--against REF` compares this working tree with the commit REF instead (a change's before and
+after, same run): both are served at once, each from its own checkout (a git worktree), data
+dir, database and Redis keys, and loaded in turn, `--rounds` times per case; the table gives each
+side's median and the ratio of the medians, beside the Flask baseline.
 """
 
 import argparse
@@ -85,7 +90,7 @@ def wrk(url: str, body: dict, headers: dict, seconds: int) -> dict:
     }
 
 
-def setup_maas(env: dict) -> dict:
+def setup_maas(env: dict, root: str = ROOT) -> dict:
     """Migrates, trains the two models through the platform, returns ids, key and rows."""
     code = r"""
 import json, os, django
@@ -114,7 +119,7 @@ _, key = api_key_create(tenant=tenant, scopes=["predict"])
 print(json.dumps({"models": models, "key": key, "tenant": tenant.pk, "dataset": ds.pk}))
 """
     out = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+        [sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, check=False
     )
     if out.returncode:
         sys.exit(out.stderr[-3000:])
@@ -219,11 +224,74 @@ print(json.dumps({"rows": job.completed, "platform": platform, "cold": cold, "di
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def baseline_results(paths: dict, base_env: dict, gunicorn: str, seconds: int) -> dict:
+    """The Flask + pickle server's figures per case, under gunicorn -w 2 (sync worker)."""
+    results = {}
+    port = free_port()
+    for name, model_key, n in CASES:
+        env = {**base_env, "MODEL_PATH": paths[model_key]}
+        cmd = [
+            gunicorn,
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            HERE,
+            "_flask_baseline:app",
+        ]
+        process = serve(cmd, env, port)
+        try:
+            lists, _ = rows(n)
+            results[("baseline", name)] = wrk(
+                f"http://127.0.0.1:{port}/predict", {"features": lists}, {}, seconds
+            )
+        finally:
+            stop(process)
+    return results
+
+
+def backend_envs(args, postgres: str | None = None) -> list[tuple[str, dict]]:
+    backends = [("SQLite", {"DATABASE_URL": "", "REDIS_URL": "", "CELERY_BROKER_URL": ""})]
+    postgres = postgres or args.postgres
+    if postgres:
+        redis = args.redis or ""
+        backends.append(
+            (
+                "PostgreSQL + Redis",
+                {"DATABASE_URL": postgres, "REDIS_URL": redis, "CELERY_BROKER_URL": redis},
+            )
+        )
+    return backends
+
+
+def maas_server(gunicorn: str, env: dict, port: int, worker: list[str], cwd: str = ROOT):
+    cmd = [gunicorn, "-w", "2", *worker, "-b", f"127.0.0.1:{port}", "--chdir", cwd, "maas.wsgi"]
+    return serve(cmd, env, port)
+
+
+def predict_load(port: int, setup: dict, model_key: str, n: int, seconds: int) -> dict:
+    _, dicts = rows(n)
+    url = f"http://127.0.0.1:{port}/v1/models/{setup['models'][model_key]}/predict"
+    headers = {"Authorization": f"Bearer {setup['key']}"}
+    return wrk(url, {"inputs": dicts}, headers, seconds)
+
+
+def print_header(seconds: int) -> None:
+    print(
+        f"wrk -t2 -c16, {seconds} s after a 3 s warm-up; gunicorn -w 2 for both: the baseline "
+        "on gunicorn's sync worker, maas on its own (maas.server.KeepAliveWorker, as the Procfile "
+        "runs it)\n"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres")
     parser.add_argument("--redis")
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--against", help="a commit to compare this working tree with")
+    parser.add_argument("--rounds", type=int, default=3, help="with --against: loads per side")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("needs wrk (apt-get install wrk)")
@@ -231,77 +299,31 @@ def main() -> None:
     paths = baseline_models(tmp)
     base_env = {**os.environ, "PYTHONPATH": ROOT, "DJANGO_SETTINGS_MODULE": "maas.settings"}
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    results = baseline_results(paths, base_env, gunicorn, args.seconds)
+    if args.against:
+        compare(args, results, base_env, gunicorn)
+        return
 
-    results = {}
-    port = free_port()
-    for name, model_key, n in CASES:
-        env = {**base_env, "MODEL_PATH": paths[model_key]}
-        process = serve(
-            [
-                gunicorn,
-                "-w",
-                "2",
-                "-b",
-                f"127.0.0.1:{port}",
-                "--chdir",
-                HERE,
-                "_flask_baseline:app",
-            ],
-            env,
-            port,
-        )
-        try:
-            lists, _ = rows(n)
-            results[("baseline", name)] = wrk(
-                f"http://127.0.0.1:{port}/predict", {"features": lists}, {}, args.seconds
-            )
-        finally:
-            stop(process)
-
-    backends = [("SQLite", {"DATABASE_URL": "", "REDIS_URL": "", "CELERY_BROKER_URL": ""})]
-    if args.postgres:
-        backends.append(
-            (
-                "PostgreSQL + Redis",
-                {
-                    "DATABASE_URL": args.postgres,
-                    "REDIS_URL": args.redis or "",
-                    "CELERY_BROKER_URL": args.redis or "",
-                },
-            )
-        )
     batch = None
     servers = []
-    for backend, extra in backends:
+    for backend, extra in backend_envs(args):
         data_dir = tempfile.mkdtemp(prefix="maas-serving-data-")
         env = {**base_env, **extra, "MAAS_DATA_DIR": data_dir, "MAAS_ACCESS_LOG": "false"}
         setup = setup_maas(env)
         for server, worker in ((backend, MAAS_WORKER), (f"{backend}, sync worker", [])):
             servers.append(server)
             port = free_port()
-            process = serve(
-                [gunicorn, "-w", "2", *worker, "-b", f"127.0.0.1:{port}", "maas.wsgi"], env, port
-            )
+            process = maas_server(gunicorn, env, port, worker)
             try:
                 for name, model_key, n in CASES:
-                    _, dicts = rows(n)
-                    url = f"http://127.0.0.1:{port}/v1/models/{setup['models'][model_key]}/predict"
-                    results[(server, name)] = wrk(
-                        url,
-                        {"inputs": dicts},
-                        {"Authorization": f"Bearer {setup['key']}"},
-                        args.seconds,
-                    )
+                    results[(server, name)] = predict_load(port, setup, model_key, n, args.seconds)
             finally:
                 stop(process)
         if batch is None:
             batch = batch_vs_onnxruntime(env, setup)
 
-    print(
-        f"wrk -t2 -c16, {args.seconds} s after a 3 s warm-up; gunicorn -w 2 for both: the baseline "
-        "on gunicorn's sync worker, maas on its own (maas.server.KeepAliveWorker, as the Procfile "
-        "runs it) and, for a like-for-like comparison, on the sync worker too\n"
-    )
+    print_header(args.seconds)
+    print("and, for a like-for-like comparison, on the sync worker too\n")
     print(
         f"| {'case':<28} | {'server':<37} | {'req/s':>8} | {'rows/s':>9} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs baseline':>11} |"
     )
@@ -321,6 +343,101 @@ def main() -> None:
             f"\nbatch inference, RandomForest(100), {batch['rows']:,} rows: maas job {batch['platform']:,.0f} rows/s "
             f"(the worker's first job, loading the model: {batch['cold']:,.0f}), "
             f"onnxruntime directly {batch['direct']:,.0f} rows/s ({100 * batch['platform'] / batch['direct']:.0f} %)"
+        )
+
+
+def database(url: str, suffix: str = "") -> str:
+    """`url` with `suffix` added to its database name; created if it does not exist."""
+    import psycopg2
+
+    base, _, name = url.rpartition("/")
+    other = f"{name}{suffix}"
+    connection = psycopg2.connect(f"{base}/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [other])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{other}"')
+    connection.close()
+    return f"{base}/{other}"
+
+
+def compare(args, results: dict, base_env: dict, gunicorn: str) -> None:
+    """This working tree against `args.against`, loaded in turn on each backend and case."""
+    from statistics import median
+
+    before_root = tempfile.mkdtemp(prefix="maas-serving-before-")
+    subprocess.run(
+        ["git", "-C", ROOT, "worktree", "add", "--detach", before_root, args.against],
+        check=True,
+        capture_output=True,
+    )
+    sides = {"before": before_root, "after": ROOT}
+    rounds: dict = {}
+    try:
+        for backend, extra in backend_envs(args):
+            servers = {}
+            try:
+                for side, root in sides.items():
+                    env = {
+                        **base_env,
+                        **extra,
+                        "PYTHONPATH": root,
+                        "MAAS_DATA_DIR": tempfile.mkdtemp(prefix=f"maas-serving-{side}-"),
+                        "MAAS_ACCESS_LOG": "false",
+                        "MAAS_GENERATION_KEY": f"maas:bench:{side}:generation",
+                        "MAAS_USAGE_STREAM": f"maas:bench:{side}:usage",
+                    }
+                    if extra["DATABASE_URL"]:
+                        suffix = "_before" if side == "before" else ""
+                        env["DATABASE_URL"] = database(extra["DATABASE_URL"], suffix)
+                    setup = setup_maas(env, root)
+                    port = free_port()
+                    servers[side] = (
+                        maas_server(gunicorn, env, port, MAAS_WORKER, root),
+                        port,
+                        setup,
+                    )
+                for name, model_key, n in CASES:
+                    for _ in range(args.rounds):
+                        for side, (_, port, setup) in servers.items():
+                            r = predict_load(port, setup, model_key, n, args.seconds)
+                            rounds.setdefault((backend, name, side), []).append(r)
+            finally:
+                for process, _, _ in servers.values():
+                    stop(process)
+                if extra["REDIS_URL"]:
+                    import redis
+
+                    client = redis.Redis.from_url(extra["REDIS_URL"])
+                    client.delete(*[f"maas:bench:{side}:usage" for side in sides])
+    finally:
+        subprocess.run(
+            ["git", "-C", ROOT, "worktree", "remove", "--force", before_root], check=False
+        )
+
+    print_header(args.seconds)
+    print(
+        f"before: {args.against}; after: this working tree. Each side loaded {args.rounds} times "
+        "per case, in turn; medians.\n"
+    )
+    print(
+        f"| {'case':<28} | {'backend':<20} | {'before req/s':>12} | {'after req/s':>11} | {'after/before':>12} | {'after vs baseline':>17} | {'rounds (after)':<24} |"
+    )
+    print(f"|{'-' * 30}|{'-' * 22}|{'-' * 14}|{'-' * 13}|{'-' * 14}|{'-' * 19}|{'-' * 26}|")
+    for backend, _ in backend_envs(args):
+        for name, _, _ in CASES:
+            before = median(r["rps"] for r in rounds[(backend, name, "before")])
+            after_runs = [r["rps"] for r in rounds[(backend, name, "after")]]
+            after = median(after_runs)
+            base = results[("baseline", name)]["rps"]
+            spread = ", ".join(f"{v:,.0f}" for v in after_runs)
+            print(
+                f"| {name:<28} | {backend:<20} | {before:>12,.0f} | {after:>11,.0f} | {after / before:>11.3f}x | {after / base:>16.2f}x | {spread:<24} |"
+            )
+    for name, _, _ in CASES:
+        print(
+            f"\nbaseline (Flask + pickle), {name}: {results[('baseline', name)]['rps']:,.0f} req/s"
         )
 
 

@@ -98,11 +98,15 @@ class PreparedUsage:
     def stream_entry(self) -> StreamEntry | None:
         """The event as a Redis stream entry, when recording it would be that one append (the
         stream sink, outside a transaction, a key no repeat can come with): the caller may
-        then append it in a round trip it makes anyway (maas.lean_views.admit) and skip
+        then append it in a round trip it makes anyway (maas.admission) and skip
         `usage_commit`. None otherwise."""
         if not self.new_key or _sink() != "stream":
             return None
         return StreamEntry(settings.MAAS_USAGE_STREAM, self.payload)
+
+    def commit(self) -> "UsageRecordResult":
+        """Records the event (`usage_commit`)."""
+        return usage_commit(self)
 
 
 def _sink() -> str:

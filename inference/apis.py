@@ -16,18 +16,18 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from billing.services import usage_commit, usage_prepare
-from billing.spend import spend_require
+from billing.services import usage_prepare
 from catalog.selectors import model_version_for_serving
 from inference import services
 from inference.models import InferenceJob
 from inference.results import results_render
 from inference.runtime import NotServable, runtime_for
 from inference.validation import prepare_inputs
+from maas.admission import Result, json_response
 from maas.base_views import TenantAPIView
 from maas.errors import Conflict, InvalidRequest, NotFound
 from maas.idempotency import idempotency_key_from
-from maas.lean_views import admit, lean_tenant_view
+from maas.lean_views import lean_tenant_view
 from maas.principal import Principal
 from maas.scopes import Scope
 from maas.serializers import FixedFormatNegotiation
@@ -60,8 +60,8 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
-@lean_tenant_view(methods=("POST",), scope=Scope.PREDICT)
-def predict(request: HttpRequest, principal: Principal, id: str) -> tuple[int, dict[str, Any]]:
+@lean_tenant_view(methods=("POST",), scope=Scope.PREDICT, spend_checked=True)
+def predict(request: HttpRequest, principal: Principal, id: str) -> Result:
     body = _body(request)
     version = body.get("version")
     if version is not None and (
@@ -69,7 +69,6 @@ def predict(request: HttpRequest, principal: Principal, id: str) -> tuple[int, d
     ):
         raise InvalidRequest("version must be a version number (1, 2, ...).", param="version")
     tenant = principal.tenant
-    spend_require(tenant)
     model_version = model_version_for_serving(
         tenant=tenant, model_id=id, version=version, generation=request.maas_generation
     )
@@ -105,10 +104,6 @@ def predict(request: HttpRequest, principal: Principal, id: str) -> tuple[int, d
         },
         new_key=client_key is None,
     )
-    # The rate limit and the caches' generation are settled before any usage is recorded. With
-    # the Redis stream the event rides in the count's round trip, appended only if admitted.
-    if not admit(request, usage.stream_entry).appended:
-        usage_commit(usage)
     out: dict[str, Any] = {"model": id, "version": model_version.version}
     if runtime.classes is not None:
         classes = runtime.classes
@@ -117,7 +112,8 @@ def predict(request: HttpRequest, principal: Principal, id: str) -> tuple[int, d
         out["classes"] = classes
     else:
         out["predictions"] = predicted.tolist()
-    return 200, out
+    # The pipeline records the usage once the request is admitted (maas.admission).
+    return Result(json_response(200, out), usage)
 
 
 # --- batch inference jobs (API.md "Batch inference jobs") -------------------------------------

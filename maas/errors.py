@@ -1,8 +1,9 @@
 """Every error the API answers, in one shape (API.md "Errors").
 
 `{"error": {"type", "code", "message", "param", "request_id"}}` for every non-2xx answer, whether
-it comes from our code, from DRF (validation, parsing, 405), from Django (unknown routes, bodies too
-large) or from a bug (500, logged with its traceback, never shown to the client).
+it comes from our code, from DRF (validation, parsing), from Django (unknown routes, bad requests)
+or from a bug (500, logged with its traceback, never shown to the client). `error_parts` is the one
+place an exception becomes that answer; DRF is known here only for its exception classes.
 """
 
 import logging
@@ -16,7 +17,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
-from rest_framework.response import Response
 
 from maas.logging import current_request_id
 
@@ -34,8 +34,8 @@ class ErrorType(StrEnum):
     API = "api_error"  # 5xx
 
 
-class ApiError(drf.APIException):
-    """An error our code raises on purpose; the handler renders it in the contract's shape."""
+class ApiError(Exception):
+    """An error our code raises on purpose; the pipeline renders it in the contract's shape."""
 
     status_code = 400
     error_type = ErrorType.INVALID_REQUEST
@@ -49,7 +49,7 @@ class ApiError(drf.APIException):
         param: str | None = None,
         headers: dict[str, str] | None = None,
     ):
-        super().__init__(detail=message, code=code or self.default_code)
+        super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         self.param = param
@@ -58,6 +58,11 @@ class ApiError(drf.APIException):
 
 class InvalidRequest(ApiError):
     pass
+
+
+class MethodNotAllowed(ApiError):
+    status_code = 405
+    default_code = "method_not_allowed"
 
 
 class PayloadTooLarge(ApiError):
@@ -122,7 +127,8 @@ def error_body(
 def error_http_response(
     status: int, error_type: str, code: str, message: str, param: str | None = None
 ) -> HttpResponse:
-    """The error shape for code outside DRF views (middleware, Django's error handlers)."""
+    """The error shape for Django's own error views and the Stripe webhook (outside the
+    admission pipeline)."""
     body = orjson.dumps(error_body(error_type, code, message, param))
     return HttpResponse(body, status=status, content_type="application/json")
 
@@ -243,28 +249,25 @@ def _type_for_status(status: int) -> ErrorType:
     }.get(status, ErrorType.API if status >= 500 else ErrorType.INVALID_REQUEST)
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
-    """DRF's EXCEPTION_HANDLER: every exception becomes a Response in the contract's shape."""
-    view = context.get("view")
-    request = getattr(context.get("request"), "_request", None)
+def error_parts(
+    exc: Exception, request: HttpRequest | None, allow: str | None = None
+) -> tuple[int, dict[str, dict[str, Any]], dict[str, str]]:
+    """(status, body, headers) of the contract's answer to `exc`; every renderer of an error
+    (the admission pipeline, DRF's exception handler, Django's error views) starts here.
+    `allow`: the methods the path takes, for a 405's Allow header. A 5xx is logged here, once,
+    with its traceback; the client sees only the request id."""
     status, error_type, code, message, param = describe_exception(exc, request)
     if status >= 500:
-        log.error("unhandled exception in %s", type(view).__name__, exc_info=exc)
-    headers: dict[str, str] = {}
-    if isinstance(exc, ApiError):
-        headers.update(exc.headers)
-    if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed | AuthenticationError):
+        path = request.path if request is not None else "?"
+        log.error("unhandled exception in %s", path, exc_info=exc)
+    headers: dict[str, str] = dict(exc.headers) if isinstance(exc, ApiError) else {}
+    if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="maas"'
     if isinstance(exc, drf.Throttled) and exc.wait:
         headers["Retry-After"] = str(int(exc.wait))
-    if isinstance(exc, drf.MethodNotAllowed) and view is not None:
-        headers["Allow"] = ", ".join(view.allowed_methods)
-    response = Response(
-        error_body(error_type, code, message, param), status=status, headers=headers
-    )
-    if status >= 500:
-        response._has_been_logged = True  # logged above with the request id; Django need not
-    return response
+    if status == 405 and allow:
+        headers["Allow"] = allow
+    return status, error_body(error_type, code, message, param), headers
 
 
 # --- Django-level handlers (outside DRF views) -------------------------------------------------

@@ -12,20 +12,22 @@ connections. What each step saved is in docs/serving.md.
 """
 
 import re
-import time
 from collections.abc import Callable, Iterable
 
-from django.conf import settings
-from django.core.handlers.exception import response_for_exception
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 from django.db import close_old_connections
 from django.http import HttpRequest
 from django.middleware.security import SecurityMiddleware
 from django.urls import resolve
 
-from maas.lean_views import Answer, LeanResponse
-from maas.logging import accept_request_id, request_id_var
-from maas.middleware import access_log_write, body_size_refusal
+from maas.admission import (
+    Answer,
+    LeanResponse,
+    body_size_check,
+    error_answer,
+    request_close,
+    request_open,
+)
 
 HOT_PATH = re.compile(r"^/v1/models/(?P<id>[^/]+)/predict$")
 
@@ -36,15 +38,11 @@ class HotPath:
     def __init__(self, default: WSGIHandler):
         self.default = default  # for a path only the raw PATH_INFO matched
         self.security = SecurityMiddleware(lambda request: None)  # its two hooks, called here
-        self.access_log = settings.MAAS_ACCESS_LOG
-        self.json_limit = settings.MAAS_MAX_JSON_BODY_BYTES
-        self.upload_limit = settings.MAAS_MAX_UPLOAD_BODY_BYTES
         self._view: Callable[..., Answer] | None = None
 
     def _answer(self, request: HttpRequest, kwargs: dict[str, str]) -> Answer:
-        refusal = body_size_refusal(request, self.json_limit, self.upload_limit)
-        if refusal is None:
-            refusal = self.security.process_request(request)  # the HTTPS redirect, if set
+        body_size_check(request)
+        refusal = self.security.process_request(request)  # the HTTPS redirect, if set
         if refusal is not None:
             return refusal
         if self._view is None:
@@ -57,20 +55,16 @@ class HotPath:
         route = HOT_PATH.match(request.path_info)  # decoded as Django decodes paths
         if route is None:
             return self.default(environ, start_response)
-        started = time.perf_counter()
-        request.request_id = request_id = accept_request_id(request.META.get("HTTP_X_REQUEST_ID"))
-        token = request_id_var.set(request_id)
+        opened = request_open(request)
+        response = None
         try:
             try:
                 response = self._answer(request, route.groupdict())
-            except Exception as exc:  # as Django's handler would: logged, the contract's 500
-                response = response_for_exception(request, exc)
+            except Exception as exc:  # logged, the contract's 500
+                response = error_answer(exc, request)
             response = self.security.process_response(request, response)
-            response["X-Request-Id"] = request_id
-            if self.access_log:
-                access_log_write(request, response.status_code, started)
         finally:
-            request_id_var.reset(token)
+            request_close(request, response, opened)
         status = f"{response.status_code} {response.reason_phrase}"
         if isinstance(response, LeanResponse):
             # Written as it is: nothing left to stream, so the request ends here, and so does

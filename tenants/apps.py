@@ -6,9 +6,14 @@ class TenantsConfig(AppConfig):
     verbose_name = "Tenants and API keys"
 
     def ready(self) -> None:
+        from maas import admission
         from maas.generation import bump_on_change
-        from tenants import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from tenants.authentication import authenticate_again, authenticate_and_count
         from tenants.models import ApiKey, Tenant
 
-        # The predict path caches checked keys with their tenants (tenants.authentication).
+        # Every tenant request is authenticated by the admission pipeline, with this app's keys.
+        admission.configure(
+            authenticate=authenticate_and_count, authenticate_again=authenticate_again
+        )
+        # The pipeline caches checked keys with their tenants (tenants.authentication).
         bump_on_change(ApiKey, Tenant)

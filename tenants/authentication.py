@@ -1,10 +1,11 @@
 """`Authorization: Bearer mk_...` authentication.
 
 Invariant: a revocation, an expiry or a suspended tenant takes effect on the very next request
-in every process. The DRF views read the key's row on every request. The lean hot path
-(`authenticate_and_count`) keeps keys it has checked in a per-process cache that holds only
-while maas.generation's number is unchanged, and any write to a key or a tenant changes it; it
-still checks the secret, the expiry and the last-used stamp on every request.
+in every process. The admission pipeline (maas.admission) authenticates every tenant request with
+`authenticate_and_count`, registered by this app's AppConfig: it keeps keys it has checked in a
+per-process cache that holds only while maas.generation's number is unchanged, and any write to a
+key or a tenant changes it; it still checks the secret, the expiry and the last-used stamp on
+every request. `authenticate_api_key` checks a key against the database alone (commands, tests).
 """
 
 from collections.abc import Callable
@@ -15,8 +16,6 @@ from functools import cache
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.authentication import BaseAuthentication
-from rest_framework.request import Request
 
 from maas.errors import AuthenticationError, Forbidden
 from maas.generation import GenerationCache, generation_read
@@ -186,18 +185,3 @@ def _bearer_token(header: str) -> str | None:
             "The Authorization header must be 'Bearer mk_...'.", code="invalid_authorization"
         )
     return token
-
-
-def principal_from_authorization(header: str) -> Principal | None:
-    """The principal of an `Authorization: Bearer mk_...` header; None when there is none."""
-    token = _bearer_token(header)
-    return None if token is None else authenticate_api_key(token)
-
-
-class ApiKeyAuthentication(BaseAuthentication):
-    def authenticate(self, request: Request) -> tuple[Principal, Principal] | None:
-        principal = principal_from_authorization(request.META.get("HTTP_AUTHORIZATION", ""))
-        return None if principal is None else (principal, principal)
-
-    def authenticate_header(self, request: Request) -> str:
-        return 'Bearer realm="maas"'

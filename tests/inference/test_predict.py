@@ -227,15 +227,17 @@ def test_as_served_each_prediction_is_recorded_once_even_when_run_again(
     rate-limit count's round trip, or to the inbox without Redis. A request whose cached rows
     changed while it ran is run again (maas.lean_views) and still recorded once."""
     from billing.services import drain_usage_inbox, drain_usage_stream
-    from inference import apis
+    from billing.usage import PreparedUsage
 
     job, rows, _ = trained
     settings.MAAS_USAGE_SINK = "stream" if settings.REDIS_URL else "inbox"  # the defaults
     recorded_apart = []
-    commit = apis.usage_commit
+    commit = PreparedUsage.commit
     monkeypatch.setattr(
-        apis, "usage_commit", lambda usage: recorded_apart.append(usage.minor) or commit(usage)
+        PreparedUsage, "commit", lambda usage: recorded_apart.append(usage.minor) or commit(usage)
     )
+    # Any request caches the key; training bumped the generation since the job was created.
+    assert api.get("/v1/tenant").status_code == 200
     assert predict(api, job.model_id, {"inputs": rows[:2]}).status_code == 200
     generation_bump()  # as a key changed by another process would
     assert predict(api, job.model_id, {"inputs": rows[:3]}).status_code == 200
@@ -253,7 +255,7 @@ def test_as_served_each_prediction_is_recorded_once_even_when_run_again(
 
 
 def test_a_prediction_over_the_rate_limit_is_429_and_not_metered(api, trained, monkeypatch):
-    from maas import lean_views
+    from maas import admission
     from maas.generation import generation_read
     from maas.ratelimit import PendingCount
 
@@ -264,7 +266,7 @@ def test_a_prediction_over_the_rate_limit_is_429_and_not_metered(api, trained, m
             limit, 30, lambda append, trusted: (limit + 1, generation_read(), False)
         )
 
-    monkeypatch.setattr(lean_views, "rate_limit_start", over_the_limit)
+    monkeypatch.setattr(admission, "rate_limit_start", over_the_limit)
     response = predict(api, job.model_id, {"inputs": rows[:3]})
     assert_error(response, 429, "rate_limit_error", "rate_limited")
     assert response.headers["Retry-After"] == "30"

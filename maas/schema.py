@@ -4,7 +4,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "tenants.authentication.ApiKeyAuthentication"
+    target_class = "maas.drf.PrincipalAuthentication"
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):
