@@ -143,11 +143,12 @@ def baseline_models(tmp: str) -> dict:
     return paths
 
 
-def serve(cmd: list[str], env: dict, port: int) -> subprocess.Popen:
+def serve(cmd: list[str], env: dict, port: int, cwd: str = ROOT) -> subprocess.Popen:
+    # gunicorn puts its working directory first on sys.path: it must be the tree being served.
     process = subprocess.Popen(
         cmd,
         env=env,
-        cwd=ROOT,
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -267,7 +268,7 @@ def backend_envs(args, postgres: str | None = None) -> list[tuple[str, dict]]:
 
 def maas_server(gunicorn: str, env: dict, port: int, worker: list[str], cwd: str = ROOT):
     cmd = [gunicorn, "-w", "2", *worker, "-b", f"127.0.0.1:{port}", "--chdir", cwd, "maas.wsgi"]
-    return serve(cmd, env, port)
+    return serve(cmd, env, port, cwd)
 
 
 def predict_load(port: int, setup: dict, model_key: str, n: int, seconds: int) -> dict:
@@ -432,6 +433,9 @@ def compare(args, results: dict, base_env: dict, gunicorn: str) -> None:
             after = median(after_runs)
             base = results[("baseline", name)]["rps"]
             spread = ", ".join(f"{v:,.0f}" for v in after_runs)
+            errors = sum(r["errors"] for side in sides for r in rounds[(backend, name, side)])
+            if errors:
+                spread += f" ({errors} non-2xx)"
             print(
                 f"| {name:<28} | {backend:<20} | {before:>12,.0f} | {after:>11,.0f} | {after / before:>11.3f}x | {after / base:>16.2f}x | {spread:<24} |"
             )

@@ -283,13 +283,6 @@ def _record_in_stream(
     return UsageRecordResult(recorded=bool(added), sink="stream")
 
 
-def _fault(point: str) -> None:
-    # Fault injection for the crash tests (tests/billing/test_stream_drain.py): the process dies
-    # exactly here, as a SIGKILL would leave it.
-    if os.environ.get("MAAS_FAULT_INJECT") == point:
-        os._exit(137)
-
-
 def drain_usage_stream(*, batch_size: int = 1000, claim_idle_ms: int = 30_000) -> int:
     """Moves events from the Redis stream into the database; returns how many were new.
 
@@ -329,11 +322,9 @@ def _process(client, stream: str, entries) -> int:
     entries = [(entry_id, fields) for entry_id, fields in entries if fields]
     if not entries:
         return 0
-    _fault("drain_after_read")
     events = [orjson.loads(fields[b"e"]) for _, fields in entries]
     with transaction.atomic():
         inserted = insert_events(_of_existing_tenants(events))
-    _fault("drain_after_commit")
     ids = [entry_id for entry_id, _ in entries]
     client.xack(stream, GROUP, *ids)
     client.xdel(stream, *ids)
@@ -347,10 +338,8 @@ def drain_usage_inbox(*, batch_size: int = 1000) -> int:
     killed in between leaves it there, and the next drain's insert of it is a no-op."""
     inserted = 0
     while rows := inbox_take(batch_size):
-        _fault("drain_after_read")
         with transaction.atomic():
             inserted += insert_events(_of_existing_tenants([orjson.loads(e) for *_, e in rows]))
-        _fault("drain_after_commit")
         inbox_delete([(tenant_id, key) for tenant_id, key, _ in rows])
     return inserted
 

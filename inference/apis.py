@@ -145,6 +145,8 @@ class _InferenceJobView(TenantAPIView):
 
 
 class InferenceJobListApi(_InferenceJobView):
+    spend_checked = frozenset({"POST"})
+
     def get(self, request: Request) -> Response:
         return self.list_response(self.get_queryset(), inference_job_json)
 

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class InferenceConfig(AppConfig):
     name = "inference"
     verbose_name = "Inference"
+
+    def ready(self) -> None:
+        from inference.services import INFERENCE
+        from maas.jobs import job_kind_register
+
+        job_kind_register(INFERENCE)  # reaped by beat with every other kind (maas.tasks)

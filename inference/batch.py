@@ -5,40 +5,28 @@ allowed) go to the error file with their index and the reason, instead of failin
 Results are stored as arrays (inference/results.py) and served as JSON Lines
 `{"row", "prediction", "probabilities"?}` or CSV, in input order. Usage (compute seconds, rows
 read, predictions) is recorded once, in the transaction that finishes the job, keyed by the
-job id.
+job id (inference.services). The job's lifecycle is maas.jobs'.
 """
 
 import io
 import json
-import logging
 import math
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
-from django.utils import timezone
 
-from billing.services import job_usage_record, usage_record
-from catalog.models import ModelVersion
-from catalog.selectors import dataset_open
-from inference.models import InferenceJob
+from catalog.selectors import dataset_open, model_version_for_serving
 from inference.results import results_save
 from inference.runtime import runtime_for
-
-log = logging.getLogger("maas.inference")
+from inference.services import INFERENCE
+from maas.jobs import JobCanceled, JobFailed, JobRun, JobStatus, job_execute
 
 CHUNK_ROWS = 10_000
-
-
-class _Canceled(Exception):
-    pass
 
 
 def _cell(dtype: str, value: Any) -> Any:
@@ -113,142 +101,85 @@ def _feed(runtime, columns: list[np.ndarray], good: np.ndarray):
     return feed, pd.DataFrame({name: values.reshape(-1) for name, values in feed.items()})
 
 
-def _claim(job_id: str) -> InferenceJob | None:
-    with transaction.atomic():
-        job = InferenceJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.status in InferenceJob.FINISHED:
-            return None
-        if job.status == InferenceJob.Status.CANCELLING:
-            _finish(job, InferenceJob.Status.CANCELED, Decimal(0), 0)
-            return None
-        if job.attempts >= 2:  # the worker running it died twice: stop retrying
-            job.error_code = "worker_lost"
-            job.error_message = "The worker running this job stopped unexpectedly twice. Retry it."
-            _finish(job, InferenceJob.Status.FAILED, Decimal(0), 0)
-            return None
-        job.attempts += 1
-        job.status = InferenceJob.Status.RUNNING
-        job.started_at = timezone.now()
-        job.save(update_fields=["attempts", "status", "started_at"])
-        return job
-
-
-def _finish(job: InferenceJob, status: str, seconds: Decimal, rows_read: int) -> None:
-    job.status = status
-    job.finished_at = timezone.now()
-    job.compute_seconds = seconds
-    if status == InferenceJob.Status.SUCCEEDED:
-        job.progress = 1.0
-    job.save()
-    dims = {"model": job.model_ref, "job": job.pk}
-    job_usage_record(
-        tenant_id=job.tenant_id, job_id=job.pk, dimensions=dims, seconds=seconds, rows=rows_read
-    )
-    if job.completed and status == InferenceJob.Status.SUCCEEDED:
-        version = ModelVersion.objects.filter(model_id=job.model_ref, version=job.version).first()
-        usage_record(
-            tenant=job.tenant_id,
-            meter="predictions",
-            quantity=job.completed,
-            idempotency_key=f"{job.pk}:predictions",
-            dimensions={**dims, "price_tier": version.price_tier if version else "standard"},
-        )
-
-
 def inference_job_run(*, job_id: str) -> None:
-    job = _claim(job_id)
-    if job is None:
-        return
-    started = time.monotonic()
+    """The worker's whole job (maas.jobs.job_execute): claim, predict chunk by chunk, store the
+    results and record usage in the transaction that finishes it."""
+    job_execute(INFERENCE, job_id, _predict_all)
 
-    def seconds() -> Decimal:
-        return Decimal(str(time.monotonic() - started)).quantize(Decimal("0.001"), ROUND_HALF_EVEN)
 
-    rows_read = 0
-    try:
-        version = ModelVersion.objects.filter(model_id=job.model_ref, version=job.version).first()
-        if version is None or job.dataset is None:
-            raise ValueError("The model version or the dataset was deleted before the job ran.")
-        runtime = runtime_for(version)
-        names = [spec["name"] for spec in runtime.inputs]
-        present = {column["name"] for column in job.dataset.columns}
-        missing = [name for name in names if name not in present]
-        if missing:
-            raise ValueError(f"The dataset has no column {missing[0]!r}, which the model takes.")
-        InferenceJob.objects.filter(pk=job.pk).update(total=job.dataset.n_rows)
-        errors = io.StringIO()
-        answers: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
-        failed = 0
-        pending = None
-        # The model runs on the previous chunk in a second thread (ONNX Runtime releases the
-        # GIL) while this one parses and checks the next: two cores, as the worker has.
-        with ThreadPoolExecutor(max_workers=1) as model_thread:
-            text_names = [spec["name"] for spec in runtime.inputs if spec["dtype"] != "number"]
-            for chunk in _chunks(job.dataset, names, text_names):
-                columns, bad = [], np.zeros(len(chunk), dtype=bool)
-                for spec in runtime.inputs:
-                    values, wrong = _column(spec["dtype"], chunk[spec["name"]])
-                    columns.append(values)
-                    bad |= wrong
-                index = np.arange(rows_read, rows_read + len(chunk))
-                for offset in np.flatnonzero(bad):
-                    record = chunk[names].iloc[offset].tolist()
-                    reason = _reason(runtime.inputs, record, ValueError("unreadable value"))
-                    errors.write(json.dumps({"row": int(index[offset]), "error": reason}) + "\n")
-                failed += int(bad.sum())
-                rows_read += len(chunk)
-                if pending is not None:
-                    answers.append(_collect(*pending))
-                    pending = None
-                good = ~bad
-                if good.any():
-                    feed, frame = _feed(runtime, columns, good)
-                    pending = (model_thread.submit(runtime.predict, feed, frame), index[good])
-                completed = sum(len(a[0]) for a in answers)
-                progress = rows_read / max(job.dataset.n_rows, rows_read, 1)
-                InferenceJob.objects.filter(pk=job.pk).update(
-                    progress=round(progress, 4), completed=completed, failed=failed
-                )
-                if InferenceJob.objects.filter(
-                    pk=job.pk, status=InferenceJob.Status.CANCELLING
-                ).exists():
-                    raise _Canceled()
+def _predict_all(run: JobRun) -> None:
+    job = run.job
+    version = model_version_for_serving(
+        tenant=job.tenant, model_id=job.model_ref, version=job.version
+    )
+    if version is None or job.dataset is None:
+        raise JobFailed(
+            "invalid_inference_input",
+            "The model version or the dataset was deleted before the job ran.",
+        )
+    runtime = runtime_for(version)
+    names = [spec["name"] for spec in runtime.inputs]
+    present = {column["name"] for column in job.dataset.columns}
+    missing = [name for name in names if name not in present]
+    if missing:
+        raise JobFailed(
+            "invalid_inference_input",
+            f"The dataset has no column {missing[0]!r}, which the model takes.",
+        )
+    n_rows = job.dataset.n_rows
+    run.progress(0.0, total=n_rows)
+    errors = io.StringIO()
+    answers: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
+    failed = 0
+    pending = None
+    # The model runs on the previous chunk in a second thread (ONNX Runtime releases the GIL)
+    # while this one parses and checks the next: two cores, as the worker has.
+    with ThreadPoolExecutor(max_workers=1) as model_thread:
+        text_names = [spec["name"] for spec in runtime.inputs if spec["dtype"] != "number"]
+        for chunk in _chunks(job.dataset, names, text_names):
+            columns, bad = [], np.zeros(len(chunk), dtype=bool)
+            for spec in runtime.inputs:
+                values, wrong = _column(spec["dtype"], chunk[spec["name"]])
+                columns.append(values)
+                bad |= wrong
+            index = np.arange(run.rows, run.rows + len(chunk))
+            for offset in np.flatnonzero(bad):
+                record = chunk[names].iloc[offset].tolist()
+                reason = _reason(runtime.inputs, record, ValueError("unreadable value"))
+                errors.write(json.dumps({"row": int(index[offset]), "error": reason}) + "\n")
+            failed += int(bad.sum())
+            run.rows += len(chunk)
             if pending is not None:
                 answers.append(_collect(*pending))
-        completed = sum(len(a[0]) for a in answers)
-        folder = f"inference/{job.tenant_id}/{job.pk}"
-        results_path = results_save(
-            folder,
-            np.concatenate([a[0] for a in answers]) if answers else np.zeros(0, np.int64),
-            np.concatenate([a[1] for a in answers]) if answers else np.zeros(0),
-            np.concatenate([a[2] for a in answers]) if answers and runtime.classes else None,
-            runtime.classes,
-        )
-        errors_path = default_storage.save(
-            f"{folder}/errors.jsonl", ContentFile(errors.getvalue().encode())
-        )
-        with transaction.atomic():
-            job = InferenceJob.objects.select_for_update().get(pk=job.pk)
-            if job.status != InferenceJob.Status.RUNNING:
-                raise _Canceled()
-            job.results_path, job.errors_path = results_path, errors_path
-            job.completed, job.failed = completed, failed
-            _finish(job, InferenceJob.Status.SUCCEEDED, seconds(), rows_read)
-    except _Canceled:
-        with transaction.atomic():
-            job.refresh_from_db()
-            _finish(job, InferenceJob.Status.CANCELED, seconds(), rows_read)
-    except ValueError as exc:
-        _fail(job, "invalid_inference_input", str(exc), seconds(), rows_read)
-    except Exception as exc:
-        log.exception("inference job %s failed", job.pk)
-        _fail(
-            job,
-            "inference_error",
-            f"The job failed ({type(exc).__name__}); retry or contact support.",
-            seconds(),
-            rows_read,
-        )
+                pending = None
+            good = ~bad
+            if good.any():
+                feed, frame = _feed(runtime, columns, good)
+                pending = (model_thread.submit(runtime.predict, feed, frame), index[good])
+            completed = sum(len(a[0]) for a in answers)
+            progress = run.rows / max(n_rows, run.rows, 1)
+            run.progress(progress, completed=completed, failed=failed)
+            run.check_cancel()
+        if pending is not None:
+            answers.append(_collect(*pending))
+    completed = sum(len(a[0]) for a in answers)
+    folder = f"inference/{job.tenant_id}/{job.pk}"
+    results_path = results_save(
+        folder,
+        np.concatenate([a[0] for a in answers]) if answers else np.zeros(0, np.int64),
+        np.concatenate([a[1] for a in answers]) if answers else np.zeros(0),
+        np.concatenate([a[2] for a in answers]) if answers and runtime.classes else None,
+        runtime.classes,
+    )
+    errors_path = default_storage.save(
+        f"{folder}/errors.jsonl", ContentFile(errors.getvalue().encode())
+    )
+    with run.finishing() as job:
+        if job.status != JobStatus.RUNNING:
+            raise JobCanceled()
+        job.results_path, job.errors_path = results_path, errors_path
+        job.completed, job.failed = completed, failed
+        run.finish(job, JobStatus.SUCCEEDED)
 
 
 def _collect(future, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -263,10 +194,3 @@ def _reason(inputs, record, exc: Exception) -> str:
         except (ValueError, TypeError) as problem:
             return f"{spec['name']}: {problem}"
     return str(exc)
-
-
-def _fail(job: InferenceJob, code: str, message: str, seconds: Decimal, rows_read: int) -> None:
-    with transaction.atomic():
-        job.refresh_from_db()
-        job.error_code, job.error_message = code, message
-        _finish(job, InferenceJob.Status.FAILED, seconds, rows_read)

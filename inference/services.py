@@ -1,16 +1,47 @@
-"""Batch inference jobs: creating and cancelling (running is inference/batch.py)."""
+"""Batch inference jobs: creating, cancelling, and what a finished one records. Running is
+inference/batch.py; the lifecycle (claim, heartbeat, cancel, retry, reap) is maas.jobs'."""
 
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
-
-from billing.spend import spend_require
+from billing.services import job_usage_record, usage_record
 from catalog.selectors import dataset_get, model_version_for_serving
 from inference.models import InferenceJob
-from maas.errors import Conflict, InvalidRequest, NotFound
-from maas.jobs import require_job_slot
+from maas.errors import InvalidRequest, NotFound
+from maas.jobs import Job, JobKind, JobStatus, job_cancel, job_create_checked
 from maas.queues import Queue
+
+
+def _record_usage(job: Job, rows: int) -> None:
+    """A finished job's compute, rows read and (if it succeeded) predictions, each once: the
+    keys derive from the job id."""
+    dims = {"model": job.model_ref, "job": job.pk}
+    job_usage_record(
+        tenant_id=job.tenant_id,
+        job_id=job.pk,
+        dimensions=dims,
+        seconds=job.compute_seconds,
+        rows=rows,
+    )
+    if job.completed and job.status == JobStatus.SUCCEEDED:
+        version = model_version_for_serving(
+            tenant=job.tenant, model_id=job.model_ref, version=job.version
+        )
+        usage_record(
+            tenant=job.tenant_id,
+            meter="predictions",
+            quantity=job.completed,
+            idempotency_key=f"{job.pk}:predictions",
+            dimensions={**dims, "price_tier": version.price_tier if version else "standard"},
+        )
+
+
+INFERENCE = JobKind(
+    model=InferenceJob,
+    task="inference.tasks.run_inference_job",
+    noun="batch inference",
+    error_code="inference_error",
+    on_finish=_record_usage,
+)
 
 
 def inference_job_create(*, tenant, data: dict[str, Any]) -> InferenceJob:
@@ -41,43 +72,20 @@ def inference_job_create(*, tenant, data: dict[str, Any]) -> InferenceJob:
         raise InvalidRequest(
             f"The dataset has no column {missing[0]!r}, which the model takes.", param="dataset"
         )
-    spend_require(tenant)
-    with transaction.atomic():
-        type(tenant).objects.select_for_update().filter(pk=tenant.pk).first()
-        active = InferenceJob.objects.filter(tenant=tenant, status__in=InferenceJob.ACTIVE).count()
-        require_job_slot(
-            active=active, limit=tenant.limits.max_concurrent_jobs, kind="batch inference"
-        )
-        job = InferenceJob.objects.create(
-            tenant=tenant,
-            model_id=model_version.model_id,
-            model_ref=model_version.model_id,
-            version=model_version.version,
-            dataset=dataset,
-            dataset_ref=dataset.pk,
-            total=dataset.n_rows,
-        )
-        transaction.on_commit(lambda: _enqueue(job.pk))
-    return job
-
-
-def _enqueue(job_id: str) -> None:
-    from inference.tasks import run_inference_job
-
-    run_inference_job.apply_async((job_id,), queue=Queue.INFERENCE.value)
+    return job_create_checked(
+        INFERENCE,
+        tenant=tenant,
+        queue=Queue.INFERENCE.value,
+        model_id=model_version.model_id,
+        model_ref=model_version.model_id,
+        version=model_version.version,
+        dataset=dataset,
+        dataset_ref=dataset.pk,
+        total=dataset.n_rows,
+    )
 
 
 def inference_job_cancel(*, job: InferenceJob) -> InferenceJob:
-    with transaction.atomic():
-        job = InferenceJob.objects.select_for_update().get(pk=job.pk)
-        if job.status in InferenceJob.FINISHED:
-            raise Conflict(
-                f"Job {job.pk} already {job.status}; there is nothing to cancel.",
-                code="job_finished",
-            )
-        if job.status == InferenceJob.Status.QUEUED:
-            job.status, job.finished_at = InferenceJob.Status.CANCELED, timezone.now()
-        elif job.status == InferenceJob.Status.RUNNING:
-            job.status = InferenceJob.Status.CANCELLING
-        job.save(update_fields=["status", "finished_at"])
-    return job
+    """maas.jobs.job_cancel: canceled at once when queued or when no worker runs it, else asked
+    to stop (it stops after its current chunk); a finished job is 409."""
+    return job_cancel(INFERENCE, job)

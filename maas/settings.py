@@ -161,6 +161,18 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # The transport polls its folder; the default 1 s is most of a job's queue latency.
         "polling_interval": 0.1,
     }
+# --- jobs (maas/jobs.py): training and batch inference alike ---------------------------------
+# Runs of a job in all: one whose worker died is queued again until it has had this many.
+MAAS_JOB_MAX_ATTEMPTS = env.int("MAAS_JOB_MAX_ATTEMPTS", default=2)
+# A running job's worker writes its heartbeat this often...
+MAAS_JOB_HEARTBEAT_SECONDS = env.float("MAAS_JOB_HEARTBEAT_SECONDS", default=5.0)
+# ...and a job whose heartbeat is older than this has lost its worker.
+MAAS_JOB_HEARTBEAT_TIMEOUT = env.float("MAAS_JOB_HEARTBEAT_TIMEOUT", default=60.0)
+# How often beat looks for such jobs.
+MAAS_JOB_REAP_SECONDS = env.float("MAAS_JOB_REAP_SECONDS", default=15.0)
+if MAAS_JOB_HEARTBEAT_SECONDS * 2 > MAAS_JOB_HEARTBEAT_TIMEOUT:
+    raise ImproperlyConfigured("MAAS_JOB_HEARTBEAT_TIMEOUT must be at least twice the heartbeat")
+
 CELERY_TASK_IGNORE_RESULT = True  # job state lives in the database, not in a result backend
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -174,10 +186,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "maas.tasks.purge_expired_idempotency_records",
         "schedule": 3600.0,
     },
-    "reap-stuck-training-jobs": {
-        "task": "training.tasks.reap_stuck_training_jobs",
-        "schedule": 300.0,
-    },
+    # Jobs whose worker stopped beating: re-queued, failed or canceled (maas.jobs).
+    "reap-jobs": {"task": "maas.tasks.reap_jobs", "schedule": float(MAAS_JOB_REAP_SECONDS)},
     "purge-rate-limit-counters": {
         "task": "maas.tasks.purge_rate_limit_counters",
         "schedule": 300.0,
@@ -231,8 +241,6 @@ MAAS_ACCESS_LOG = env.bool("MAAS_ACCESS_LOG", default=True)
 # (rows x widest layer x epochs) then go there (small networks train faster on CPUs).
 MAAS_GPU_WORKERS = env.bool("MAAS_GPU_WORKERS", default=False)
 MAAS_GPU_MIN_WORK = env.int("MAAS_GPU_MIN_WORK", default=1_000_000 * 1024 * 3)
-MAAS_TRAINING_MAX_ATTEMPTS = env.int("MAAS_TRAINING_MAX_ATTEMPTS", default=2)
-MAAS_TRAINING_STUCK_SECONDS = env.int("MAAS_TRAINING_STUCK_SECONDS", default=3600)
 
 # --- serving ----------------------------------------------------------------------------------
 MAAS_PREDICT_MAX_ROWS = env.int("MAAS_PREDICT_MAX_ROWS", default=1000)

@@ -112,3 +112,4 @@ class InferenceJobFactory(DjangoModelFactory):
     model_ref = "mdl_gone"
     version = 1
     dataset_ref = "ds_gone"
+    queue = "inference"

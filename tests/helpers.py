@@ -41,3 +41,22 @@ def assert_error(response, status: int, error_type: str, code: str | None = None
     assert error["message"], error
     assert error["request_id"] == response.headers["X-Request-Id"]
     return error
+
+
+def dead_worker() -> str:
+    """A worker name (host:pid) of a process on this host that has ended."""
+    import socket
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return f"{socket.gethostname()}:{process.pid}"
+
+
+def live_worker() -> str:
+    """The worker name (host:pid) of this very process, which is alive."""
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"

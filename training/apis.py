@@ -72,6 +72,8 @@ class _TrainingJobView(TenantAPIView):
 
 
 class TrainingJobListApi(_TrainingJobView):
+    spend_checked = frozenset({"POST"})
+
     def get(self, request: Request) -> Response:
         return self.list_response(self.get_queryset(), job_json)
 

@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from maas.jobs import JobCanceled
 from training.data import build_preprocessor
 from training.onnx_export import check_parity, preprocessor_to_onnx
-from training.trainers import Canceled, TrainResult, _metrics, native_zip
+from training.results import TrainResult, native_zip, validation_metrics
 
 
 def _network(keras, n_inputs: int, n_outputs: int, params: dict[str, Any], classifier: bool):
@@ -52,7 +53,7 @@ def train_keras(algorithm, params, table, X_train, X_val, y_train, y_val, signat
             reporter.progress(0.2 + 0.6 * (epoch + 1) / epochs, f"epoch {epoch + 1}", **logs)
             try:
                 reporter.check_cancel()
-            except Canceled:
+            except JobCanceled:
                 canceled.append(epoch)
                 self.model.stop_training = True
 
@@ -73,13 +74,15 @@ def train_keras(algorithm, params, table, X_train, X_val, y_train, y_val, signat
         verbose=0,
     )
     if canceled:
-        raise Canceled()
+        raise JobCanceled()
     raw = model.predict(Z_val, verbose=0)
     if classifier:
         proba, pred = raw.astype(np.float64), np.argmax(raw, axis=1)
     else:
         proba, pred = None, raw.reshape(-1).astype(np.float64)
-    metrics = _metrics(algorithm.task, y_val, pred, proba, n_outputs if classifier else None)
+    metrics = validation_metrics(
+        algorithm.task, y_val, pred, proba, n_outputs if classifier else None
+    )
     reporter.progress(0.85, "validation metrics", **metrics)
     reporter.check_cancel()
 

@@ -1,29 +1,31 @@
-"""Training jobs: creating (everything checked before anything is queued), cancelling, running."""
+"""Training jobs: creating (everything checked before anything is queued), cancelling, running.
+Their lifecycle (claim, heartbeat, cancel, retry, reap) is maas.jobs'; this module says what a
+training run does and what a finished one records."""
 
-import logging
 import re
-import time
-from datetime import timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 
 from billing.services import job_usage_record
-from billing.spend import spend_require
 from catalog.artifacts import artifact_write
-from catalog.models import Dataset
 from catalog.selectors import dataset_get
 from catalog.services import ModelTaskMismatch, model_check_name, model_version_publish
-from maas.errors import Conflict, InvalidRequest, NotFound
-from maas.jobs import require_job_slot
+from maas.errors import InvalidRequest, NotFound
+from maas.jobs import (
+    Job,
+    JobCanceled,
+    JobFailed,
+    JobKind,
+    JobRun,
+    JobStatus,
+    job_cancel,
+    job_create_checked,
+    job_execute,
+)
 from maas.queues import Queue
 from training.algorithms import Algorithm, ParamError, get_algorithm
 from training.models import TrainingEvent, TrainingJob
-
-log = logging.getLogger("maas.training")
 
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 MAX_CLASSES = 1000
@@ -36,7 +38,7 @@ def _bad(param: str, message: str) -> InvalidRequest:
     return InvalidRequest(message, param=param)
 
 
-def _validate(tenant, data: dict[str, Any]) -> tuple[Algorithm, Dataset, dict[str, Any]]:
+def _validate(tenant, data: dict[str, Any]) -> tuple[Algorithm, Any, dict[str, Any]]:
     try:
         algorithm = get_algorithm(data.get("algorithm"))
         params = algorithm.resolve_params(data.get("params"))
@@ -105,7 +107,7 @@ def _validate(tenant, data: dict[str, Any]) -> tuple[Algorithm, Dataset, dict[st
     )
 
 
-def _queue_for(algorithm: Algorithm, dataset: Dataset, params: dict[str, Any]) -> str:
+def _queue_for(algorithm: Algorithm, dataset: Any, params: dict[str, Any]) -> str:
     """Keras jobs big enough to gain from a GPU go to GPU workers, when there are any; small
     networks train faster on CPUs (PERFORMANCE.md), so size decides, not the framework."""
     if algorithm.framework != "keras" or not settings.MAAS_GPU_WORKERS:
@@ -116,128 +118,34 @@ def _queue_for(algorithm: Algorithm, dataset: Dataset, params: dict[str, Any]) -
 
 def training_job_create(*, tenant, data: dict[str, Any]) -> TrainingJob:
     algorithm, dataset, fields = _validate(tenant, data)
-    spend_require(tenant)
-    with transaction.atomic():
-        # Lock the tenant's row so two concurrent creates cannot both pass the limit.
-        type(tenant).objects.select_for_update().filter(pk=tenant.pk).first()
-        active = TrainingJob.objects.filter(tenant=tenant, status__in=TrainingJob.ACTIVE).count()
-        require_job_slot(active=active, limit=tenant.limits.max_concurrent_jobs, kind="training")
-        job = TrainingJob.objects.create(
-            tenant=tenant,
-            dataset=dataset,
-            dataset_ref=dataset.pk,
-            algorithm=algorithm.name,
-            queue=_queue_for(algorithm, dataset, fields["params"]),
-            **fields,
-        )
-        event(job, "queued", queue=job.queue)
-        transaction.on_commit(lambda: _enqueue(job))
-    return job
-
-
-def _enqueue(job: TrainingJob) -> None:
-    from training.tasks import run_training_job
-
-    run_training_job.apply_async((job.pk,), queue=job.queue)
+    return job_create_checked(
+        TRAINING,
+        tenant=tenant,
+        dataset=dataset,
+        dataset_ref=dataset.pk,
+        algorithm=algorithm.name,
+        queue=_queue_for(algorithm, dataset, fields["params"]),
+        **fields,
+    )
 
 
 def event(job: TrainingJob, message: str, level: str = "info", **data: Any) -> None:
-    TrainingEvent.objects.create(job=job, message=message[:500], level=level, data=data)
-
-
-# --- cancelling --------------------------------------------------------------------------------
-
-
-def training_job_cancel(*, job: TrainingJob) -> TrainingJob:
-    """A queued job is canceled at once (it will never start); a running one is asked to stop
-    and stops at its next check; a finished one is 409."""
-    with transaction.atomic():
-        job = TrainingJob.objects.select_for_update().get(pk=job.pk)
-        if job.status in TrainingJob.FINISHED:
-            raise Conflict(
-                f"Job {job.pk} already {job.status}; there is nothing to cancel.",
-                code="job_finished",
-            )
-        if job.status == TrainingJob.Status.QUEUED:
-            job.status = TrainingJob.Status.CANCELED
-            job.finished_at = timezone.now()
-            event(job, "canceled before it started")
-        elif job.status == TrainingJob.Status.RUNNING:
-            job.status = TrainingJob.Status.CANCELLING
-            event(job, "cancellation requested")
-        job.save(update_fields=["status", "finished_at"])
-    return job
-
-
-# --- running (in the worker) -------------------------------------------------------------------
-
-
-class _Runner:
-    def __init__(self, job: TrainingJob):
-        self.job = job
-        self.started = time.monotonic()
-
-    def progress(self, fraction: float, message: str, **data: Any) -> None:
-        now = timezone.now()
-        TrainingJob.objects.filter(pk=self.job.pk).update(
-            progress=round(min(max(fraction, 0.0), 1.0), 4), heartbeat_at=now
-        )
-        event(self.job, message, **{k: v for k, v in data.items() if _jsonable(v)})
-
-    def check_cancel(self) -> None:
-        from training.trainers import Canceled
-
-        status = TrainingJob.objects.filter(pk=self.job.pk).values_list("status", flat=True).first()
-        if status in (TrainingJob.Status.CANCELLING, TrainingJob.Status.CANCELED, None):
-            raise Canceled()
-
-    def seconds(self) -> Decimal:
-        elapsed = Decimal(str(time.monotonic() - self.started))
-        return elapsed.quantize(Decimal("0.001"), rounding=ROUND_HALF_EVEN)
+    TrainingEvent.objects.create(
+        job=job,
+        message=message[:500],
+        level=level,
+        data={k: v for k, v in data.items() if _jsonable(v)},
+    )
 
 
 def _jsonable(value: Any) -> bool:
     return isinstance(value, str | int | float | bool) or value is None
 
 
-def _claim(job_id: str) -> TrainingJob | None:
-    """Takes the job for this attempt; None when there is nothing (more) to do."""
-    with transaction.atomic():
-        job = TrainingJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.status in TrainingJob.FINISHED:
-            return None
-        if job.status == TrainingJob.Status.CANCELLING:
-            _finish(job, TrainingJob.Status.CANCELED, seconds=Decimal(0), rows=0)
-            return None
-        if job.attempts >= settings.MAAS_TRAINING_MAX_ATTEMPTS:
-            # The worker running it died this many times: give up instead of looping.
-            job.error_code = "worker_lost"
-            job.error_message = (
-                f"The worker running this job stopped unexpectedly {job.attempts} times. "
-                "Retry the job; if it keeps failing, try a smaller model or dataset."
-            )
-            _finish(job, TrainingJob.Status.FAILED, seconds=Decimal(0), rows=0)
-            return None
-        if job.status == TrainingJob.Status.RUNNING:
-            event(job, "the previous worker stopped unexpectedly; retrying", level="warning")
-        job.attempts += 1
-        job.status = TrainingJob.Status.RUNNING
-        job.started_at = job.heartbeat_at = timezone.now()
-        job.save(update_fields=["attempts", "status", "started_at", "heartbeat_at"])
-        event(job, "started", attempt=job.attempts)
-        return job
-
-
-def _finish(job: TrainingJob, status: str, *, seconds: Decimal, rows: int) -> None:
-    """Marks the job finished and records its usage, once (keys derive from the job id). Call
-    inside a transaction."""
-    job.status = status
-    job.finished_at = timezone.now()
-    job.compute_seconds = seconds
+def _record_usage(job: Job, rows: int) -> None:
+    """A finished job's compute and rows read, once (keys derive from the job id)."""
     job.rows_processed = rows
-    if status == TrainingJob.Status.SUCCEEDED:
-        job.progress = 1.0
-    job.save()
+    job.save(update_fields=["rows_processed"])
     dims = {"algorithm": job.algorithm, "job": job.pk}
     if job.model_id:
         dims["model"] = job.model_id
@@ -245,30 +153,55 @@ def _finish(job: TrainingJob, status: str, *, seconds: Decimal, rows: int) -> No
         tenant_id=job.tenant_id,
         job_id=job.pk,
         dimensions=dims,
-        seconds=seconds,
+        seconds=job.compute_seconds,
         rows=rows,
         compute_meter="compute.gpu_seconds"
         if job.queue == Queue.TRAINING_GPU.value
         else "compute.cpu_seconds",
     )
-    event(job, status, compute_seconds=float(seconds), rows_processed=rows)
+
+
+TRAINING = JobKind(
+    model=TrainingJob,
+    task="training.tasks.run_training_job",
+    noun="training",
+    error_code="training_error",
+    on_finish=_record_usage,
+    event=event,
+)
+
+
+def training_job_cancel(*, job: TrainingJob) -> TrainingJob:
+    """maas.jobs.job_cancel: canceled at once when queued or when no worker runs it, else asked
+    to stop (it stops at its next check); a finished job is 409."""
+    return job_cancel(TRAINING, job)
+
+
+# --- running (in the worker) -------------------------------------------------------------------
 
 
 def training_job_run(*, job_id: str) -> None:
     """The worker's whole job: claim, train, publish the version and record usage in one
-    transaction. Safe to run twice: a finished job is left alone."""
-    from training.data import TrainingDataError
-    from training.trainers import Canceled, Reporter, train
+    transaction. Safe to run twice: a finished job, or one a live worker holds, is left alone."""
+    job_execute(TRAINING, job_id, _train)
 
-    job = _claim(job_id)
-    if job is None:
-        return
-    runner = _Runner(job)
+
+def _train(run: JobRun) -> None:
+    from training.data import TrainingDataError
+    from training.trainers import Reporter, train
+
+    job = run.job
     algorithm = get_algorithm(job.algorithm)
+
+    def progress(fraction: float, message: str, **data: Any) -> None:
+        run.progress(fraction)
+        event(job, message, **data)
+
+    if job.dataset is None:
+        raise JobFailed(
+            "invalid_training_data", "The dataset was deleted before the job could read it."
+        )
     try:
-        if job.dataset is None:
-            raise TrainingDataError("The dataset was deleted before the job could read it.")
-        _fault_first_attempt(job)
         result = train(
             algorithm=algorithm,
             params=job.params,
@@ -276,44 +209,21 @@ def training_job_run(*, job_id: str) -> None:
             features=job.features,
             target=job.target,
             validation_split=job.validation_split,
-            reporter=Reporter(progress=runner.progress, check_cancel=runner.check_cancel),
+            reporter=Reporter(progress=progress, check_cancel=run.check_cancel),
         )
-        runner.check_cancel()
-        _publish(job, algorithm, result, runner)
-    except Canceled:
-        with transaction.atomic():
-            job.refresh_from_db()
-            _finish(job, TrainingJob.Status.CANCELED, seconds=runner.seconds(), rows=0)
     except TrainingDataError as exc:
-        _fail(job, runner, "invalid_training_data", str(exc))
-    except Exception as exc:
-        log.exception("training job %s failed", job.pk)
-        _fail(
-            job,
-            runner,
-            "training_error",
-            f"Training failed ({type(exc).__name__}). The team has the details; retry or "
-            "contact support quoting the job id.",
-        )
+        raise JobFailed("invalid_training_data", str(exc)) from None
+    run.check_cancel()
+    _publish(run, algorithm, result)
 
 
-def _fail(job: TrainingJob, runner: _Runner, code: str, message: str) -> None:
-    with transaction.atomic():
-        job.refresh_from_db()
-        job.error_code, job.error_message = code, message
-        _finish(job, TrainingJob.Status.FAILED, seconds=runner.seconds(), rows=0)
-
-
-def _publish(job: TrainingJob, algorithm: Algorithm, result, runner: _Runner) -> None:
-    folder = f"models/{job.tenant_id}/{job.pk}"
+def _publish(run: JobRun, algorithm: Algorithm, result) -> None:
+    folder = f"models/{run.job.tenant_id}/{run.job.pk}"
     native = artifact_write(f"{folder}/{result.native_name}", result.native)
     onnx = artifact_write(f"{folder}/model.onnx", result.onnx) if result.onnx else None
-    with transaction.atomic():
-        job = TrainingJob.objects.select_for_update().get(pk=job.pk)
-        if job.status != TrainingJob.Status.RUNNING:
-            from training.trainers import Canceled
-
-            raise Canceled()
+    with run.finishing() as job:
+        if job.status != JobStatus.RUNNING:
+            raise JobCanceled()
         version = model_version_publish(
             tenant=job.tenant,
             model_name=job.model_name,
@@ -332,39 +242,5 @@ def _publish(job: TrainingJob, algorithm: Algorithm, result, runner: _Runner) ->
         job.model_id = version.model_id
         job.model_version = version.version
         job.metrics = result.metrics
-        _finish(job, TrainingJob.Status.SUCCEEDED, seconds=runner.seconds(), rows=result.rows)
-
-
-def _fault_first_attempt(job: TrainingJob) -> None:
-    # Fault injection for the worker-crash test: the first attempt's process dies here, as a
-    # SIGKILL would leave it (tests/e2e/test_training_worker.py).
-    import os
-
-    if os.environ.get("MAAS_FAULT_INJECT") == "training_first_attempt" and job.attempts == 1:
-        os._exit(137)
-
-
-def reap_stuck_jobs(*, now=None) -> int:
-    """Fails running jobs whose worker has not reported for MAAS_TRAINING_STUCK_SECONDS."""
-    now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.MAAS_TRAINING_STUCK_SECONDS)
-    reaped = 0
-    for job in TrainingJob.objects.filter(
-        status__in=[TrainingJob.Status.RUNNING, TrainingJob.Status.CANCELLING],
-        heartbeat_at__lt=stale,
-    ):
-        with transaction.atomic():
-            job = TrainingJob.objects.select_for_update().get(pk=job.pk)
-            if job.status not in (TrainingJob.Status.RUNNING, TrainingJob.Status.CANCELLING):
-                continue
-            if job.status == TrainingJob.Status.CANCELLING:
-                _finish(job, TrainingJob.Status.CANCELED, seconds=Decimal(0), rows=0)
-            else:
-                job.error_code = "timed_out"
-                job.error_message = (
-                    "The job stopped reporting progress and was stopped. Retry it; a smaller "
-                    "dataset or fewer estimators/epochs finish sooner."
-                )
-                _finish(job, TrainingJob.Status.FAILED, seconds=Decimal(0), rows=0)
-            reaped += 1
-    return reaped
+        run.rows = result.rows
+        run.finish(job, JobStatus.SUCCEEDED)

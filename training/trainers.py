@@ -5,12 +5,7 @@ cancellation check and a progress report between them, so a cancel stops the wor
 within one chunk.
 """
 
-import io
-import math
-import zipfile
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,32 +15,9 @@ from training.algorithms import Algorithm
 from training.data import Table, TrainingDataError, build_preprocessor, load_table
 from training.fast_trees import forget_prepared, prepare_forest
 from training.onnx_export import check_parity, is_forest, preprocessor_to_onnx, sklearn_to_onnx
+from training.results import Reporter, TrainResult, validation_metrics
 
 TREE_CHUNK = 10  # trees (or boosting stages) fitted between two cancellation checks
-
-
-class Canceled(Exception):
-    pass
-
-
-@dataclass
-class Reporter:
-    """What a trainer calls back: progress(fraction, message, **data) and check_cancel()."""
-
-    progress: Callable[..., None]
-    check_cancel: Callable[[], None]
-
-
-@dataclass
-class TrainResult:
-    metrics: dict[str, Any]
-    signature: dict[str, Any]
-    native: bytes
-    native_name: str
-    onnx: bytes | None
-    parity: dict[str, Any]
-    rows: int
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _split(table: Table, validation_split: float, classifier: bool):
@@ -59,25 +31,6 @@ def _split(table: Table, validation_split: float, classifier: bool):
     return train_test_split(
         table.X, table.y, test_size=validation_split, random_state=0, stratify=stratify
     )
-
-
-def _metrics(task: str, y_true, pred, proba, n_classes: int | None) -> dict[str, float]:
-    from sklearn import metrics
-
-    if task == "classification":
-        out = {
-            "accuracy": float(metrics.accuracy_score(y_true, pred)),
-            "f1_macro": float(metrics.f1_score(y_true, pred, average="macro")),
-        }
-        if proba is not None:
-            out["log_loss"] = float(metrics.log_loss(y_true, proba, labels=list(range(n_classes))))
-        return out
-    mse = float(metrics.mean_squared_error(y_true, pred))
-    return {
-        "r2": float(metrics.r2_score(y_true, pred)),
-        "rmse": math.sqrt(mse),
-        "mae": float(metrics.mean_absolute_error(y_true, pred)),
-    }
 
 
 def train(
@@ -162,7 +115,7 @@ def _train_sklearn(algorithm, params, table, X_train, X_val, y_train, y_val, sig
         evaluated = pool.submit(_evaluate, pipeline, X_val, classifier)
         candidate, export_error = _export(pipeline, X_train.head(1), classifier)
         pred, proba = evaluated.result()
-        metrics = _metrics(
+        metrics = validation_metrics(
             algorithm.task, y_val, pred, proba, len(table.classes) if classifier else None
         )
         reporter.progress(0.85, "validation metrics", **metrics)
@@ -209,20 +162,4 @@ def _checked(candidate, export_error, X_val, proba, pred) -> tuple[bytes | None,
     return (candidate if parity["passed"] else None), parity
 
 
-def native_zip(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-__all__ = [
-    "Canceled",
-    "Reporter",
-    "TrainResult",
-    "TrainingDataError",
-    "native_zip",
-    "preprocessor_to_onnx",
-    "train",
-]
+__all__ = ["Reporter", "TrainResult", "TrainingDataError", "preprocessor_to_onnx", "train"]

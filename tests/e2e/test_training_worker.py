@@ -1,8 +1,11 @@
-"""Training over HTTP with a real Celery worker process (not eager mode), on whatever broker
-and database this run uses (the filesystem broker and SQLite, or Redis and PostgreSQL)."""
+"""Training and batch inference over HTTP with real Celery worker processes (not eager mode),
+on whatever broker and database this run uses (the filesystem broker and SQLite, or Redis and
+PostgreSQL), and what happens to a job when its worker is killed."""
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -12,6 +15,7 @@ import pytest
 from django.core.management import call_command
 
 from billing.models import UsageEvent
+from inference.models import InferenceJob
 from maas.celery import app as celery_app
 from tests.billing.subprocess_env import ROOT, child_env
 from tests.training.conftest import breast_cancer_csv
@@ -19,20 +23,30 @@ from training.models import TrainingJob
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("price_books")]
 
+# Short enough that a test sees a lost worker reaped in seconds (the defaults: 5 s, 60 s, 15 s).
+JOB_TIMING = {
+    "MAAS_JOB_HEARTBEAT_SECONDS": "0.5",
+    "MAAS_JOB_HEARTBEAT_TIMEOUT": "3",
+    "MAAS_JOB_REAP_SECONDS": "1",
+}
+
 
 @pytest.fixture
 def worker(settings, tmp_path):
-    """Starts a worker on the training queue; yields a function to start it with extra env."""
+    """Yields `start(slow=False, beat=False)`: a worker process (with its pool) on the training,
+    inference and default queues, in a process group of its own. `slow`: its jobs take seconds
+    (tests/e2e/slow_worker.py); `beat`: it runs beat too, which reaps jobs of lost workers."""
     settings.MAAS_USAGE_SINK = "database"
     processes = []
 
-    def start(**extra_env: str) -> subprocess.Popen:
-        celery_app.control.purge()
+    def start(*, slow: bool = False, beat: bool = False) -> subprocess.Popen:
+        if not processes:
+            celery_app.control.purge()
+        launcher = ["-m", "tests.e2e.slow_worker"] if slow else ["-m", "celery"]
         process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "celery",
+                *launcher,
                 "-A",
                 "maas",
                 "worker",
@@ -47,24 +61,34 @@ def worker(settings, tmp_path):
                 "--without-heartbeat",
                 "--without-mingle",
                 "--without-gossip",
+                *(["-B", "-s", str(tmp_path / f"beat-{len(processes)}")] if beat else []),
             ],
             cwd=ROOT,
             env=child_env(
-                MAAS_MEDIA_ROOT=str(settings.MEDIA_ROOT), MAAS_USAGE_SINK="database", **extra_env
+                MAAS_MEDIA_ROOT=str(settings.MEDIA_ROOT), MAAS_USAGE_SINK="database", **JOB_TIMING
             ),
             stdout=subprocess.DEVNULL,
             stderr=open(tmp_path / f"worker-{len(processes)}.log", "w"),  # noqa: SIM115
+            start_new_session=True,
         )
         processes.append(process)
         return process
 
     yield start
     for process in processes:
-        process.terminate()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def kill_whole_worker(process: subprocess.Popen) -> None:
+    """SIGKILL to the worker and every process of its pool: nothing of it gets to clean up."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def new_tenant() -> dict:
@@ -74,12 +98,34 @@ def new_tenant() -> dict:
 
 
 def wait_for(api, job_id: str, statuses: set[str], timeout: float = 180) -> dict:
+    collection = "inference-jobs" if job_id.startswith("inj_") else "training-jobs"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = api.get(f"/v1/training-jobs/{job_id}", headers={"Prefer": "wait=5"}).json()
+        job = api.get(f"/v1/{collection}/{job_id}", headers={"Prefer": "wait=5"}).json()
         if job["status"] in statuses:
             return job
+        time.sleep(0.1)
     raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
+
+
+def wait_until_working(model, job_id: str, timeout: float = 60):
+    """The job's row once its attempt is past its first progress report."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = model.objects.get(pk=job_id)
+        if job.status == "running" and job.progress > 0 and job.worker:
+            return job
+        assert job.status in ("queued", "running"), job.status
+        time.sleep(0.05)
+    raise AssertionError(f"{job_id} did not start working within {timeout} s")
+
+
+def billed_once(tenant_id: str, job_id: str) -> list[str]:
+    """The meters of the job's usage events, checked to be one each."""
+    usage = UsageEvent.objects.filter(tenant_id=tenant_id, idempotency_key__startswith=job_id)
+    meters = sorted(usage.values_list("meter", flat=True))
+    assert len(meters) == len(set(meters)), meters
+    return meters
 
 
 @pytest.fixture
@@ -127,28 +173,73 @@ def test_train_two_versions_and_cancel_a_long_job(worker, cancer):
     assert float(canceled["usage"]["compute_seconds"]) > 0
 
 
-def test_a_worker_killed_mid_job_is_retried_and_billed_once(worker, cancer):
+TRAIN = {"target": "diagnosis", "algorithm": "logistic_regression"}
+
+
+def test_a_pool_process_killed_mid_job_is_retried_and_billed_once(worker, cancer):
     api, dataset, tenant_id = cancer
-    worker(MAAS_FAULT_INJECT="training_first_attempt")
-    job = api.post(
-        "/v1/training-jobs",
-        json={"dataset": dataset, "target": "diagnosis", "algorithm": "logistic_regression"},
-    ).json()
-    done = wait_for(api, job["id"], {"succeeded", "failed"})
+    worker(slow=True)
+    job = api.post("/v1/training-jobs", json={**TRAIN, "dataset": dataset}).json()
+    running = wait_until_working(TrainingJob, job["id"])
+    os.kill(int(running.worker.rpartition(":")[2]), signal.SIGKILL)  # the pool process only
+    done = wait_for(api, job["id"], {"succeeded", "failed"}, timeout=120)
     assert done["status"] == "succeeded", done["error"]
     assert TrainingJob.objects.get(pk=job["id"]).attempts == 2
-    events = [
-        e["message"]
-        for e in api.get(f"/v1/training-jobs/{job['id']}/events", params={"limit": 100}).json()[
-            "data"
-        ]
-    ]
-    assert any("stopped unexpectedly" in m for m in events)
-    usage = UsageEvent.objects.filter(tenant_id=tenant_id, idempotency_key__startswith=job["id"])
-    assert sorted(usage.values_list("meter", flat=True)) == [
-        "compute.cpu_seconds",
-        "data.processed_rows",
-    ]
+    events = api.get(f"/v1/training-jobs/{job['id']}/events", params={"limit": 100}).json()
+    assert any("stopped unexpectedly" in e["message"] for e in events["data"])
+    assert billed_once(tenant_id, job["id"]) == ["compute.cpu_seconds", "data.processed_rows"]
+
+
+def test_a_whole_worker_killed_mid_training_job_is_retried_by_a_new_one(worker, cancer):
+    api, dataset, tenant_id = cancer
+    first = worker(slow=True)
+    job = api.post("/v1/training-jobs", json={**TRAIN, "dataset": dataset}).json()
+    wait_until_working(TrainingJob, job["id"])
+    kill_whole_worker(first)
+    started = time.monotonic()
+    worker(beat=True)
+    done = wait_for(api, job["id"], {"succeeded", "failed", "canceled"}, timeout=120)
+    assert done["status"] == "succeeded", done["error"]
+    assert time.monotonic() - started < 120
+    assert done["model_version"] == 1 and TrainingJob.objects.get(pk=job["id"]).attempts == 2
+    assert billed_once(tenant_id, job["id"]) == ["compute.cpu_seconds", "data.processed_rows"]
+
+
+def test_a_whole_worker_killed_mid_batch_job_is_retried_by_a_new_one(worker, cancer):
+    api, dataset, tenant_id = cancer
+    first = worker(slow=True)
+    trained = api.post("/v1/training-jobs", json={**TRAIN, "dataset": dataset}).json()
+    model = wait_for(api, trained["id"], {"succeeded", "failed"})["model"]
+    job = api.post("/v1/inference-jobs", json={"model": model, "dataset": dataset}).json()
+    wait_until_working(InferenceJob, job["id"])
+    kill_whole_worker(first)
+    started = time.monotonic()
+    worker(beat=True)
+    done = wait_for(api, job["id"], {"succeeded", "failed", "canceled"}, timeout=120)
+    assert done["status"] == "succeeded", done["error"]
+    assert time.monotonic() - started < 120
+    assert done["request_counts"] == {"total": 569, "completed": 569, "failed": 0}
+    assert InferenceJob.objects.get(pk=job["id"]).attempts == 2
+    results = api.get(f"/v1/inference-jobs/{job['id']}/results").text.splitlines()
+    assert [json.loads(line)["row"] for line in results] == list(range(569))
+    meters = billed_once(tenant_id, job["id"])
+    assert meters == ["compute.cpu_seconds", "data.processed_rows", "predictions"]
+    predictions = UsageEvent.objects.get(idempotency_key=f"{job['id']}:predictions")
+    assert predictions.quantity == 569
+
+
+def test_cancelling_a_job_whose_worker_was_killed_cancels_it(worker, cancer):
+    api, dataset, tenant_id = cancer
+    first = worker(slow=True)
+    job = api.post("/v1/training-jobs", json={**TRAIN, "dataset": dataset}).json()
+    wait_until_working(TrainingJob, job["id"])
+    kill_whole_worker(first)
+    canceled = api.post(f"/v1/training-jobs/{job['id']}/cancel").json()
+    assert canceled["status"] == "canceled" and canceled["finished_at"]
+    worker(beat=True)  # a new worker (and the reaper) leave it canceled
+    time.sleep(5)
+    assert api.get(f"/v1/training-jobs/{job['id']}").json()["status"] == "canceled"
+    assert billed_once(tenant_id, job["id"]) == []
 
 
 @pytest.mark.tensorflow

@@ -1,11 +1,15 @@
 """Training jobs in process: the API's checks, and the worker's service run directly."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from billing.models import UsageEvent
 from catalog.models import Model, ModelVersion
+from maas.jobs import job_reap_all
 from tests.factories import ApiKeyFactory, TenantFactory
-from tests.helpers import assert_error
+from tests.helpers import assert_error, dead_worker, live_worker
 from tests.training.conftest import make_dataset
 from training import services
 from training.models import TrainingJob
@@ -199,9 +203,17 @@ def test_cancel(api, cancer_dataset):
     )
 
     running = create(api, **body).json()
-    TrainingJob.objects.filter(pk=running["id"]).update(status="running", attempts=1)
+    TrainingJob.objects.filter(pk=running["id"]).update(
+        status="running", attempts=1, heartbeat_at=timezone.now(), worker=live_worker()
+    )
     assert api.post(f"/v1/training-jobs/{running['id']}/cancel").json()["status"] == "cancelling"
-    assert run(running["id"]).status == "canceled"
+    assert run(running["id"]).status == "cancelling"  # a second delivery leaves it to its worker
+
+    orphan = create(api, **body).json()
+    TrainingJob.objects.filter(pk=orphan["id"]).update(
+        status="running", attempts=1, heartbeat_at=timezone.now(), worker=dead_worker()
+    )
+    assert api.post(f"/v1/training-jobs/{orphan['id']}/cancel").json()["status"] == "canceled"
 
 
 def test_a_running_job_stops_at_the_next_check(api, tenant, cancer_dataset, monkeypatch):
@@ -277,19 +289,24 @@ def test_a_job_whose_worker_died_twice_fails(api, cancer_dataset):
     assert job.status == "failed" and job.error_code == "worker_lost"
 
 
-def test_the_reaper_fails_stuck_jobs(api, cancer_dataset):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
+def test_the_reaper_queues_a_silent_job_again_then_fails_it(
+    api, cancer_dataset, django_capture_on_commit_callbacks
+):
     body = {"dataset": cancer_dataset.pk, "target": "diagnosis", "algorithm": "logistic_regression"}
     job_id = create(api, **body).json()["id"]
-    TrainingJob.objects.filter(pk=job_id).update(
-        status="running", attempts=1, heartbeat_at=timezone.now() - timedelta(hours=2)
-    )
-    assert services.reap_stuck_jobs() == 1
+    silent = timezone.now() - timedelta(minutes=5)
+    TrainingJob.objects.filter(pk=job_id).update(status="running", attempts=1, heartbeat_at=silent)
+    with django_capture_on_commit_callbacks() as enqueued:
+        assert job_reap_all() == 1
     job = TrainingJob.objects.get(pk=job_id)
-    assert job.status == "failed" and job.error_code == "timed_out"
+    assert job.status == "queued" and len(enqueued) == 1  # its task is sent again
+    assert run(job_id).status == "succeeded"  # the second attempt
+
+    again = create(api, **body).json()["id"]
+    TrainingJob.objects.filter(pk=again).update(status="running", attempts=2, heartbeat_at=silent)
+    assert job_reap_all() == 1
+    job = TrainingJob.objects.get(pk=again)
+    assert job.status == "failed" and job.error_code == "worker_lost"
 
 
 def test_models_of_another_tenant_are_404_and_delete_works(

@@ -1,0 +1,40 @@
+"""Run as a separate process by the crash tests: drains usage in batches of 100 and dies (as a
+SIGKILL would leave it: no cleanup, exit status 137) at the given point of the first batch.
+
+    python -m tests.billing.drain_and_die stream|inbox after_read|after_commit
+
+after_read: the batch was taken from the sink and nothing of it was stored.
+after_commit: the batch is stored, but not yet acknowledged (stream) or deleted (inbox).
+"""
+
+import os
+import sys
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maas.settings")
+django.setup()
+
+from billing import usage  # noqa: E402
+
+
+def die(*args, **kwargs) -> None:
+    os._exit(137)
+
+
+def main() -> None:
+    sink, point = sys.argv[1], sys.argv[2]
+    if point == "after_read":
+        usage.insert_events = die
+    elif sink == "stream":
+        import redis
+
+        redis.Redis.xack = die
+    else:
+        usage.inbox_delete = die
+    drain = usage.drain_usage_stream if sink == "stream" else usage.drain_usage_inbox
+    drain(batch_size=100)
+
+
+if __name__ == "__main__":
+    main()
