@@ -3,57 +3,96 @@
 import csv
 import io
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing import selectors
 from billing.models import Invoice
+from billing.serializers import InvoiceOutput, PricingOutput, UsageOutput, UsageRowOutput
 from maas.base_views import TenantAPIView
-from maas.errors import InvalidRequest
+from maas.pagination import query_value
+from maas.schema import LIST_PARAMETERS
 from maas.scopes import Scope
-from maas.serializers import FixedFormatNegotiation
+from maas.serializers import list_of
 
 MAX_USAGE_DAYS = 366
+GROUP_BY = selectors.GROUP_BY_CHOICES
 
 
 class BillingView(TenantAPIView):
     scopes = {"GET": Scope.BILLING}
 
 
-def _parse_day(raw: str | None, param: str, default: date) -> date:
-    if raw in (None, ""):
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidRequest(
-            f"{param} must be a date as YYYY-MM-DD; got {raw!r}.", param=param
-        ) from None
+class GroupByField(serializers.Field):
+    """`meter,model,day`: any of them, comma-separated; `meter` is always included."""
+
+    def to_internal_value(self, data: Any) -> set[str]:
+        parts = [] if data == "" else data.split(",")
+        unknown = [p for p in parts if p not in GROUP_BY]
+        if unknown:
+            raise serializers.ValidationError(
+                f"group_by takes meter, model and day, comma-separated; {unknown[0]!r} is not "
+                "one of them."
+            )
+        return {"meter", *parts}
+
+
+class UsageQueryInput(serializers.Serializer):
+    start = serializers.DateField(
+        required=False, error_messages={"invalid": "Must be a date as YYYY-MM-DD."}
+    )
+    end = serializers.DateField(
+        required=False, error_messages={"invalid": "Must be a date as YYYY-MM-DD."}
+    )
+    group_by = GroupByField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        today = timezone.now().date()
+        start = attrs.get("start") or today.replace(day=1)
+        end = attrs.get("end") or today
+        if end < start:
+            raise serializers.ValidationError({"end": "end must be on or after start."})
+        if end - start > timedelta(days=MAX_USAGE_DAYS):
+            raise serializers.ValidationError(
+                {"end": f"Ask for at most {MAX_USAGE_DAYS} days at a time; narrow start and end."}
+            )
+        return {"start": start, "end": end, "group_by": attrs.get("group_by", {"meter"})}
+
+
+USAGE_PARAMETERS = [
+    OpenApiParameter(
+        "start", OpenApiTypes.DATE, description="First day (UTC), inclusive; the 1st by default."
+    ),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day (UTC), inclusive; today."),
+    OpenApiParameter(
+        "group_by",
+        {"type": "array", "items": {"type": "string", "enum": list(GROUP_BY)}},
+        style="form",
+        explode=False,
+        description="Any of meter, model, day, comma-separated; meter is always included.",
+    ),
+]
 
 
 def usage_query(request: Request) -> tuple[date, date, set[str]]:
-    today = timezone.now().date()
-    start = _parse_day(request.query_params.get("start"), "start", today.replace(day=1))
-    end = _parse_day(request.query_params.get("end"), "end", today)
-    if end < start:
-        raise InvalidRequest("end must be on or after start.", param="end")
-    if (end - start) > timedelta(days=MAX_USAGE_DAYS):
-        raise InvalidRequest(
-            f"Ask for at most {MAX_USAGE_DAYS} days at a time; narrow start and end.", param="end"
-        )
-    raw = request.query_params.get("group_by", "meter")
-    group_by = {g.strip() for g in raw.split(",") if g.strip()}
-    unknown = sorted(group_by - set(selectors.GROUP_BY_CHOICES))
-    if unknown:
-        raise InvalidRequest(
-            f"group_by takes meter, model and day; {unknown[0]!r} is not one of them.",
-            param="group_by",
-        )
-    return start, end, group_by
+    given = {name: query_value(request, name) for name in UsageQueryInput().fields}
+    query = UsageQueryInput(
+        data={name: value for name, value in given.items() if value is not None}
+    )
+    query.is_valid(raise_exception=True)
+    return (
+        query.validated_data["start"],
+        query.validated_data["end"],
+        query.validated_data["group_by"],
+    )
 
 
 class UsageApi(BillingView):
@@ -62,23 +101,31 @@ class UsageApi(BillingView):
     def tenant_queryset(self) -> QuerySet:
         return Invoice.objects.none()  # usage is read through billing.selectors, per tenant
 
+    @extend_schema(operation_id="get_usage", parameters=USAGE_PARAMETERS, responses=UsageOutput)
     def get(self, request: Request) -> Response:
         start, end, group_by = usage_query(request)
-        data = selectors.usage_summary(
+        rows = selectors.usage_summary(
             tenant=request.tenant, start=start, end=end, group_by=group_by
         )
-        return Response({"data": data, "currency": request.tenant.currency})
+        body = {"data": rows, "currency": request.tenant.currency}
+        return Response(UsageOutput(body, context={"group_by": group_by}).data)
 
 
 class UsageCsvApi(UsageApi):
-    content_negotiation_class = FixedFormatNegotiation
-
+    @extend_schema(
+        operation_id="get_usage_csv",
+        parameters=USAGE_PARAMETERS,
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        description="The usage report as CSV: day (with group_by day), meter, model (with "
+        "group_by model), quantity, amount, currency.",
+    )
     def get(self, request: Request) -> HttpResponse:
         start, end, group_by = usage_query(request)
-        data = selectors.usage_summary(
+        rows = selectors.usage_summary(
             tenant=request.tenant, start=start, end=end, group_by=group_by
         )
-        columns = [c for c in ("day", "meter", "model") if c in group_by or c == "meter"]
+        data = UsageRowOutput(rows, many=True, context={"group_by": group_by}).data
+        columns = [c for c in ("day", "meter", "model") if c in group_by]
         columns += ["quantity", "amount", "currency"]
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
@@ -96,8 +143,9 @@ class PricingApi(BillingView):
     def tenant_queryset(self) -> QuerySet:
         return Invoice.objects.none()
 
+    @extend_schema(operation_id="get_pricing", responses=PricingOutput)
     def get(self, request: Request) -> Response:
-        return Response(selectors.pricing_get(tenant=request.tenant))
+        return Response(PricingOutput(selectors.pricing_get(tenant=request.tenant)).data)
 
 
 class InvoiceListApi(BillingView):
@@ -107,17 +155,24 @@ class InvoiceListApi(BillingView):
     def tenant_queryset(self) -> QuerySet[Invoice]:
         return selectors.invoice_list(tenant=self.request.tenant)
 
+    @extend_schema(
+        operation_id="list_invoices", parameters=LIST_PARAMETERS, responses=list_of(InvoiceOutput)
+    )
     def get(self, request: Request) -> Response:
-        return self.list_response(self.get_queryset(), selectors.invoice_to_json)
+        return self.list_response(self.get_queryset(), InvoiceOutput)
 
 
 class InvoiceDetailApi(InvoiceListApi):
+    @extend_schema(operation_id="get_invoice", responses=InvoiceOutput)
     def get(self, request: Request, id: str) -> Response:
-        return Response(selectors.invoice_to_json(self.get_object()))
+        return Response(InvoiceOutput(self.get_object()).data)
 
 
 class InvoiceUpcomingApi(InvoiceListApi):
+    @extend_schema(
+        operation_id="get_upcoming_invoice",
+        responses=InvoiceOutput,
+        description="The current month's invoice as it stands now: a preview, nothing is saved.",
+    )
     def get(self, request: Request) -> Response:
-        return Response(
-            selectors.invoice_to_json(selectors.invoice_upcoming(tenant=request.tenant))
-        )
+        return Response(InvoiceOutput(selectors.invoice_upcoming(tenant=request.tenant)).data)

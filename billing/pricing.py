@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from typing import Any
 
+from maas.serializers import decimal_string
+
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 # Wide enough that quantity x 12-decimal prices never round before the one rounding per line.
@@ -62,13 +64,6 @@ def charge(price: Price, quantity: Decimal) -> Decimal:
 
 def round_money(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
-
-
-def decimal_string(value: Decimal) -> str:
-    """A decimal as a plain string without exponent or trailing zeros: "0.0001", "10", "0"."""
-    normalized = value.normalize()
-    text = format(normalized, "f")
-    return text if text != "-0" else "0"
 
 
 def money_string(value: Decimal) -> str:

@@ -1,6 +1,7 @@
 """Dataset endpoints (API.md "Datasets")."""
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -12,29 +13,42 @@ from catalog.parsing import TableError
 from catalog.uploads import QuotaHashingUploadHandler
 from maas.base_views import TenantAPIView
 from maas.errors import InvalidRequest, NotFound, PayloadTooLarge
-from maas.serializers import iso_utc
+from maas.schema import LIST_PARAMETERS
+from maas.serializers import ConstantField, StrictCharField, list_of
 
 # Room for the multipart envelope (boundaries, headers, a name field) around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
 
 
+class ColumnOutput(serializers.Serializer):
+    name = serializers.CharField()
+    dtype = serializers.ChoiceField(choices=["number", "string", "boolean"])
+    distinct = serializers.IntegerField(help_text="Distinct values seen (counted up to a cap).")
+    missing = serializers.IntegerField(help_text="Empty values.")
+
+
 class DatasetOutput(serializers.Serializer):
     id = serializers.CharField()
-    object = serializers.SerializerMethodField()
+    object = ConstantField("dataset")
     name = serializers.CharField()
-    format = serializers.CharField()
+    format = serializers.ChoiceField(choices=Dataset.Format.values)
     size_bytes = serializers.IntegerField()
     sha256 = serializers.CharField()
     n_rows = serializers.IntegerField()
-    columns = serializers.ListField(child=serializers.DictField())
+    columns = ColumnOutput(many=True)
     created_at = serializers.DateTimeField()
 
-    def get_object(self, obj: Dataset) -> str:
-        return "dataset"
+
+class DatasetDeletedOutput(DatasetOutput):
+    deleted = serializers.BooleanField(default=True, help_text="Always true.")
 
 
-def _out(dataset: Dataset) -> dict:
-    return DatasetOutput(dataset).data
+class DatasetUploadInput(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=True,  # the table parser says what is wrong with it
+        help_text="CSV with a header row, or JSON Lines of flat objects.",
+    )
+    name = StrictCharField(required=False, max_length=200, help_text="Defaults to the file's name.")
 
 
 def _too_large(size: int, limit: int) -> PayloadTooLarge:
@@ -55,9 +69,17 @@ class DatasetListApi(TenantAPIView):
     def tenant_queryset(self) -> QuerySet[Dataset]:
         return selectors.dataset_list(tenant=self.request.tenant)
 
+    @extend_schema(
+        operation_id="list_datasets", parameters=LIST_PARAMETERS, responses=list_of(DatasetOutput)
+    )
     def get(self, request: Request) -> Response:
-        return self.list_response(self.get_queryset(), _out)
+        return self.list_response(self.get_queryset(), DatasetOutput)
 
+    @extend_schema(
+        operation_id="create_dataset",
+        request={"multipart/form-data": DatasetUploadInput},
+        responses={201: DatasetOutput},
+    )
     def post(self, request: Request) -> Response:
         limit = request.tenant.limits.max_upload_bytes
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -74,14 +96,16 @@ class DatasetListApi(TenantAPIView):
                 "(curl -F file=@data.csv).",
                 param="file",
             )
-        name = (request.data.get("name") or upload.name or "dataset")[:200]
+        form = DatasetUploadInput(data={"file": upload, **request.data.dict()})
+        form.is_valid(raise_exception=True)
+        name = form.validated_data.get("name") or (upload.name or "dataset")[:200]
         try:
             dataset = services.dataset_create(
                 tenant=request.tenant, upload=upload, name=name, sha256=handler.digest.hexdigest()
             )
         except TableError as exc:
             raise InvalidRequest(str(exc), code="invalid_file", param="file") from None
-        return Response(_out(dataset), status=status.HTTP_201_CREATED)
+        return Response(DatasetOutput(dataset).data, status=status.HTTP_201_CREATED)
 
 
 class DatasetDetailApi(TenantAPIView):
@@ -90,42 +114,82 @@ class DatasetDetailApi(TenantAPIView):
     def tenant_queryset(self) -> QuerySet[Dataset]:
         return selectors.dataset_list(tenant=self.request.tenant)
 
+    @extend_schema(operation_id="get_dataset", responses=DatasetOutput)
     def get(self, request: Request, id: str) -> Response:
-        return Response(_out(self.get_object()))
+        return Response(DatasetOutput(self.get_object()).data)
 
+    @extend_schema(
+        operation_id="delete_dataset",
+        responses={200: DatasetDeletedOutput},
+        description="Deletes the dataset and its file; answers it, with `deleted: true`. Jobs "
+        "that used it keep its id.",
+    )
     def delete(self, request: Request, id: str) -> Response:
         dataset = self.get_object()
-        body = {**_out(dataset), "deleted": True}
+        body = DatasetDeletedOutput(dataset).data
         services.dataset_delete(dataset=dataset)
         return Response(body)
 
 
-def model_json(model: Model) -> dict:
-    return {
-        "id": model.id,
-        "object": "model",
-        "name": model.name,
-        "task": model.task,
-        "latest_version": model.latest_version or None,
-        "created_at": iso_utc(model.created_at),
-    }
+class ModelOutput(serializers.Serializer):
+    id = serializers.CharField()
+    object = ConstantField("model")
+    name = serializers.CharField()
+    task = serializers.ChoiceField(choices=["classification", "regression"])
+    latest_version = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_latest_version(self, model: Model) -> int | None:
+        return model.latest_version or None
 
 
-def version_json(version: ModelVersion) -> dict:
-    return {
-        "object": "model_version",
-        "model": version.model_id,
-        "version": version.version,
-        "algorithm": version.algorithm,
-        "framework": version.framework,
-        "price_tier": version.price_tier,
-        "params": version.params,
-        "metrics": version.metrics,
-        "signature": version.signature,
-        "training_job": version.training_job or None,
-        "onnx": {"available": bool(version.onnx_path), **version.onnx_parity},
-        "created_at": iso_utc(version.created_at),
-    }
+class ModelDeletedOutput(ModelOutput):
+    deleted = serializers.BooleanField(default=True, help_text="Always true.")
+
+
+class SignatureInputOutput(serializers.Serializer):
+    name = serializers.CharField()
+    dtype = serializers.ChoiceField(choices=["number", "string", "boolean"])
+
+
+class SignatureOutput(serializers.Serializer):
+    inputs = SignatureInputOutput(many=True)
+    target = serializers.CharField()
+    classes = serializers.ListField(child=serializers.JSONField(), required=False)
+
+
+class OnnxOutput(serializers.Serializer):
+    available = serializers.BooleanField(help_text="Served from ONNX (its parity check passed).")
+    passed = serializers.BooleanField(required=False)
+    rows = serializers.IntegerField(required=False, help_text="Validation rows compared.")
+    max_abs_diff = serializers.FloatField(required=False)
+    max_rel_diff = serializers.FloatField(required=False)
+    label_agreement = serializers.FloatField(required=False)
+    error = serializers.CharField(required=False)
+
+
+class ModelVersionOutput(serializers.Serializer):
+    object = ConstantField("model_version")
+    model = serializers.CharField(source="model_id")
+    version = serializers.IntegerField()
+    algorithm = serializers.CharField()
+    framework = serializers.ChoiceField(choices=["sklearn", "keras"])
+    price_tier = serializers.ChoiceField(choices=["light", "standard", "heavy"])
+    params = serializers.DictField()
+    metrics = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    signature = SignatureOutput()
+    training_job = serializers.CharField(allow_null=True)
+    onnx = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def to_representation(self, version: ModelVersion) -> dict:
+        data = super().to_representation(version)
+        data["training_job"] = version.training_job or None
+        return data
+
+    @extend_schema_field(OnnxOutput)
+    def get_onnx(self, version: ModelVersion) -> dict:
+        return OnnxOutput({"available": bool(version.onnx_path), **version.onnx_parity}).data
 
 
 class ModelListApi(TenantAPIView):
@@ -134,17 +198,32 @@ class ModelListApi(TenantAPIView):
     def tenant_queryset(self) -> QuerySet[Model]:
         return selectors.model_list(tenant=self.request.tenant)
 
+    @extend_schema(
+        operation_id="list_models", parameters=LIST_PARAMETERS, responses=list_of(ModelOutput)
+    )
     def get(self, request: Request) -> Response:
-        return self.list_response(self.get_queryset(), model_json)
+        return self.list_response(self.get_queryset(), ModelOutput)
 
 
-class ModelDetailApi(ModelListApi):
+class ModelDetailApi(TenantAPIView):
+    resource_name = "model"
+
+    def tenant_queryset(self) -> QuerySet[Model]:
+        return selectors.model_list(tenant=self.request.tenant)
+
+    @extend_schema(operation_id="get_model", responses=ModelOutput)
     def get(self, request: Request, id: str) -> Response:
-        return Response(model_json(self.get_object()))
+        return Response(ModelOutput(self.get_object()).data)
 
+    @extend_schema(
+        operation_id="delete_model",
+        responses={200: ModelDeletedOutput},
+        description="Removes the model and its versions from serving; answers it, with "
+        "`deleted: true`.",
+    )
     def delete(self, request: Request, id: str) -> Response:
         model = self.get_object()
-        body = {**model_json(model), "deleted": True}
+        body = ModelDeletedOutput(model).data
         services.model_delete(model=model)
         return Response(body)
 
@@ -162,14 +241,24 @@ class ModelVersionListApi(TenantAPIView):
         if selectors.model_get(tenant=self.request.tenant, model_id=self.kwargs["id"]) is None:
             raise NotFound(f"No such model: {self.kwargs['id']!r}.", param="id")
 
+    @extend_schema(
+        operation_id="list_model_versions",
+        parameters=LIST_PARAMETERS,
+        responses=list_of(ModelVersionOutput),
+    )
     def get(self, request: Request, id: str) -> Response:
         self._require_model()
-        return self.list_response(self.get_queryset(), version_json)
+        return self.list_response(self.get_queryset(), ModelVersionOutput)
 
 
 class ModelVersionDetailApi(ModelVersionListApi):
+    @extend_schema(
+        operation_id="get_model_version",
+        parameters=[OpenApiParameter("n", int, OpenApiParameter.PATH, description="1, 2, ...")],
+        responses=ModelVersionOutput,
+    )
     def get(self, request: Request, id: str, n: str) -> Response:
         self._require_model()
         if not n.isdigit():
             raise NotFound(f"No version {n!r} of model {id!r}; versions are numbers.", param="n")
-        return Response(version_json(self.get_object()))
+        return Response(ModelVersionOutput(self.get_object()).data)

@@ -1,47 +1,65 @@
-"""`POST /v1/models/{id}/predict` (API.md "Predictions"): the hot path, on a lean view."""
+"""Predictions and batch inference jobs (API.md "Predictions", "Batch inference jobs").
 
-import csv
-import io
+`POST /v1/models/{id}/predict` is the hot path: a lean view (maas.lean_views), whose answer is
+built here without a serializer (a DRF serializer costs more per request than the model);
+`PredictSchema` describes that answer for the OpenAPI document, and the tests check the real
+answers against the document.
+"""
+
 import os
 import time
-from decimal import Decimal
 from typing import Any
 
 import orjson
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from rest_framework import status
+from django.http import HttpRequest, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from billing.services import usage_prepare
 from catalog.selectors import model_version_for_serving
-from inference import services
+from inference import selectors, services
 from inference.models import InferenceJob
-from inference.results import results_render
+from inference.results import errors_render, results_render
 from inference.runtime import NotServable, runtime_for
-from inference.validation import prepare_inputs
+from inference.validation import VERSION_MAX, prepare_inputs, version_checked
 from maas.admission import Result, json_response
 from maas.base_views import TenantAPIView
-from maas.errors import Conflict, InvalidRequest, NotFound
+from maas.errors import Conflict, InvalidRequest, NotFound, UnsupportedMediaType
 from maas.idempotency import idempotency_key_from
+from maas.jobs import job_wait, prefer_wait
 from maas.lean_views import lean_tenant_view
+from maas.pagination import query_value
 from maas.principal import Principal
+from maas.schema import LIST_PARAMETERS, PREFER_WAIT, ErrorOutput
 from maas.scopes import Scope
-from maas.serializers import FixedFormatNegotiation
-from maas.serializers import iso_utc as _iso
+from maas.serializers import (
+    ConstantField,
+    DecimalOutput,
+    JobErrorOutput,
+    StrictCharField,
+    StrictIntegerField,
+    StrictSerializer,
+    job_error,
+    list_of,
+)
 
 _FIELDS = {"inputs", "version"}
 
 
 def _body(request: HttpRequest) -> dict[str, Any]:
     if not request.META.get("CONTENT_TYPE", "").startswith("application/json"):
-        raise InvalidRequest(
-            "Send the inputs as JSON with 'Content-Type: application/json'.",
-            code="unsupported_media_type",
-        )
+        raise UnsupportedMediaType("Send the inputs as JSON with 'Content-Type: application/json'.")
     try:
         body = orjson.loads(request.body)
     except orjson.JSONDecodeError as exc:
@@ -60,14 +78,80 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
-@lean_tenant_view(methods=("POST",), scope=Scope.PREDICT, spend_checked=True)
+_VALUE = {"oneOf": [{"type": "number"}, {"type": "string"}, {"type": "boolean"}]}
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {
+                "type": "object",
+                "additionalProperties": {**_VALUE, "nullable": True},
+                "description": "Values keyed by feature name (null: a missing value).",
+            },
+            {
+                "type": "array",
+                "items": {**_VALUE, "nullable": True},
+                "description": "Values in the signature's order.",
+            },
+        ]
+    }
+)
+class RowField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(
+    {"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}], "nullable": False}
+)
+class PredictionField(serializers.JSONField):
+    pass
+
+
+class PredictInput(StrictSerializer):
+    inputs = serializers.ListField(
+        child=RowField(), min_length=1, max_length=settings.MAAS_PREDICT_MAX_ROWS
+    )
+    version = StrictIntegerField(
+        required=False,
+        min_value=1,
+        max_value=VERSION_MAX,
+        help_text="A version number; the latest by default.",
+    )
+
+
+class PredictOutput(serializers.Serializer):
+    model = serializers.CharField()
+    version = serializers.IntegerField()
+    predictions = serializers.ListField(
+        child=PredictionField(), help_text="One per row: a class label, or a number."
+    )
+    probabilities = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField()),
+        required=False,
+        help_text="Classifiers: per row, the probability of each of `classes`.",
+    )
+    classes = serializers.ListField(child=PredictionField(), required=False)
+
+
+class PredictSchema(APIView):
+    """Describes the lean predict view for the OpenAPI document; never called."""
+
+    @extend_schema(
+        operation_id="predict",
+        request=PredictInput,
+        responses=PredictOutput,
+        description="Predicts with the model's version (the latest by default). Each row is "
+        "checked against the version's signature; a problem names the row and feature.",
+    )
+    def post(self, request: Request, id: str) -> Response:
+        raise NotImplementedError
+
+
+@lean_tenant_view(methods=("POST",), scope=Scope.PREDICT, spend_checked=True, schema=PredictSchema)
 def predict(request: HttpRequest, principal: Principal, id: str) -> Result:
     body = _body(request)
-    version = body.get("version")
-    if version is not None and (
-        isinstance(version, bool) or not isinstance(version, int) or version < 1
-    ):
-        raise InvalidRequest("version must be a version number (1, 2, ...).", param="version")
+    version = version_checked(body.get("version"))
     tenant = principal.tenant
     model_version = model_version_for_serving(
         tenant=tenant, model_id=id, version=version, generation=request.maas_generation
@@ -119,88 +203,152 @@ def predict(request: HttpRequest, principal: Principal, id: str) -> Result:
 # --- batch inference jobs (API.md "Batch inference jobs") -------------------------------------
 
 
-def inference_job_json(job: InferenceJob) -> dict[str, Any]:
-    return {
-        "id": job.pk,
-        "object": "inference_job",
-        "status": job.status,
-        "progress": job.progress,
-        "model": job.model_ref,
-        "version": job.version,
-        "dataset": job.dataset_ref,
-        "request_counts": {"total": job.total, "completed": job.completed, "failed": job.failed},
-        "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
-        "usage": {"compute_seconds": format(Decimal(job.compute_seconds).normalize(), "f")},
-        "created_at": _iso(job.created_at),
-        "started_at": _iso(job.started_at),
-        "finished_at": _iso(job.finished_at),
-    }
+class RequestCountsOutput(serializers.Serializer):
+    total = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class InferenceUsageOutput(serializers.Serializer):
+    compute_seconds = DecimalOutput(help_text="Billed seconds of worker time, as a decimal string.")
+
+
+class InferenceJobOutput(serializers.Serializer):
+    id = serializers.CharField()
+    object = ConstantField("inference_job")
+    status = serializers.ChoiceField(choices=InferenceJob.Status.choices)
+    progress = serializers.FloatField(min_value=0, max_value=1)
+    model = serializers.CharField(source="model_ref")
+    version = serializers.IntegerField()
+    dataset = serializers.CharField(source="dataset_ref")
+    request_counts = RequestCountsOutput(source="*")
+    error = serializers.SerializerMethodField()
+    usage = InferenceUsageOutput(source="*")
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(JobErrorOutput(allow_null=True))
+    def get_error(self, job: InferenceJob) -> dict | None:
+        return job_error(job)
+
+
+class InferenceJobCreateInput(StrictSerializer):
+    model = StrictCharField(help_text="The id of one of your models (mdl_...).")
+    version = StrictIntegerField(
+        required=False,
+        min_value=1,
+        max_value=VERSION_MAX,
+        help_text="A version number; the latest by default.",
+    )
+    dataset = StrictCharField(help_text="The id of an uploaded dataset (ds_...).")
 
 
 class _InferenceJobView(TenantAPIView):
     resource_name = "inference job"
 
     def tenant_queryset(self) -> QuerySet[InferenceJob]:
-        return InferenceJob.objects.filter(tenant=self.request.tenant)
+        return selectors.inference_job_list(tenant=self.request.tenant)
 
 
 class InferenceJobListApi(_InferenceJobView):
     spend_checked = frozenset({"POST"})
 
+    @extend_schema(
+        operation_id="list_inference_jobs",
+        parameters=LIST_PARAMETERS,
+        responses=list_of(InferenceJobOutput),
+    )
     def get(self, request: Request) -> Response:
-        return self.list_response(self.get_queryset(), inference_job_json)
+        return self.list_response(self.get_queryset(), InferenceJobOutput)
 
+    @extend_schema(
+        operation_id="create_inference_job",
+        request=InferenceJobCreateInput,
+        responses={202: InferenceJobOutput},
+    )
     def post(self, request: Request) -> Response:
-        if not isinstance(request.data, dict):
-            raise InvalidRequest("The body must be a JSON object.")
-        unknown = sorted(set(request.data) - {"model", "version", "dataset"})
-        if unknown:
-            raise InvalidRequest(
-                f"Unknown parameter {unknown[0]!r}.", code="parameter_unknown", param=unknown[0]
-            )
-        job = services.inference_job_create(tenant=request.tenant, data=dict(request.data))
-        return Response(inference_job_json(job), status=status.HTTP_202_ACCEPTED)
+        data = InferenceJobCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = services.inference_job_create(tenant=request.tenant, **data.validated_data)
+        return Response(InferenceJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class InferenceJobDetailApi(_InferenceJobView):
+    @extend_schema(
+        operation_id="get_inference_job", parameters=[PREFER_WAIT], responses=InferenceJobOutput
+    )
     def get(self, request: Request, id: str) -> Response:
-        return Response(inference_job_json(self.get_object()))
+        job = job_wait(self.get_object(), seconds=prefer_wait(request.headers.get("Prefer", "")))
+        return Response(InferenceJobOutput(job).data)
 
 
 class InferenceJobCancelApi(_InferenceJobView):
+    @extend_schema(
+        operation_id="cancel_inference_job",
+        request=None,
+        responses=InferenceJobOutput,
+        description="A queued job, or one whose worker is gone, is canceled at once; a running "
+        "one is `cancelling` until it stops after its current chunk. A finished job is 409.",
+    )
     def post(self, request: Request, id: str) -> Response:
-        return Response(inference_job_json(services.inference_job_cancel(job=self.get_object())))
+        job = services.inference_job_cancel(job=self.get_object())
+        return Response(InferenceJobOutput(job).data)
+
+
+FORMAT = OpenApiParameter(
+    "format", str, OpenApiParameter.QUERY, enum=["jsonl", "csv"], description="jsonl by default."
+)
+NOT_SUCCEEDED = OpenApiResponse(ErrorOutput, description="The job has not succeeded (yet).")
+_CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 
 
 class InferenceJobResultsApi(_InferenceJobView):
-    content_negotiation_class = FixedFormatNegotiation
     which = "results"
 
-    def get(self, request: Request, id: str) -> HttpResponse:
+    def _download(self, request: Request) -> StreamingHttpResponse:
         job = self.get_object()
-        fmt = request.query_params.get("format", "jsonl")
-        if fmt not in ("jsonl", "csv"):
+        fmt = query_value(request, "format") or "jsonl"
+        if fmt not in _CONTENT_TYPES:
             raise InvalidRequest("format must be csv or jsonl.", param="format")
         if job.status != InferenceJob.Status.SUCCEEDED:
             raise Conflict(
                 f"Job {job.pk} is {job.status}; its {self.which} are ready once it succeeds.",
                 code="job_not_finished",
             )
-        if self.which == "results":
-            content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
-            return StreamingHttpResponse(
-                results_render(job.results_path, fmt), content_type=content_type
-            )
-        with default_storage.open(job.errors_path, "rb") as f:
-            if fmt == "jsonl":  # stored as JSON Lines
-                return HttpResponse(f.read(), content_type="application/x-ndjson")
-            lines = [orjson.loads(line) for line in f if line.strip()]
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["row", "error"])
-        writer.writerows([line["row"], line["error"]] for line in lines)
-        return HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        render = results_render if self.which == "results" else errors_render
+        path = job.results_path if self.which == "results" else job.errors_path
+        return StreamingHttpResponse(render(path, fmt), content_type=_CONTENT_TYPES[fmt])
+
+    @extend_schema(
+        operation_id="get_inference_job_results",
+        parameters=[FORMAT],
+        responses={
+            (200, "application/x-ndjson"): OpenApiTypes.STR,
+            (200, "text/csv"): OpenApiTypes.STR,
+            409: NOT_SUCCEEDED,
+        },
+        description="Each input row's index and prediction, in input order: JSON Lines "
+        '`{"row", "prediction", "probabilities"?}`, or CSV `row,prediction,p_<class>...`. '
+        "409 until the job has succeeded.",
+    )
+    def get(self, request: Request, id: str) -> StreamingHttpResponse:
+        return self._download(request)
 
 
 class InferenceJobErrorsApi(InferenceJobResultsApi):
     which = "errors"
+
+    @extend_schema(
+        operation_id="get_inference_job_errors",
+        parameters=[FORMAT],
+        responses={
+            (200, "application/x-ndjson"): OpenApiTypes.STR,
+            (200, "text/csv"): OpenApiTypes.STR,
+            409: NOT_SUCCEEDED,
+        },
+        description='The rows that could not be predicted and why: JSON Lines `{"row", "error"}`, '
+        "or CSV `row,error`. 409 until the job has succeeded.",
+    )
+    def get(self, request: Request, id: str) -> StreamingHttpResponse:
+        return self._download(request)

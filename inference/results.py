@@ -87,3 +87,15 @@ def _csv_lines(rows) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
     return buffer.getvalue().encode()
+
+
+def errors_render(path: str, fmt: str) -> Iterator[bytes]:
+    """The rows a job could not predict, as stored (JSON Lines `{"row", "error"}`) or as CSV
+    (`row,error`)."""
+    with default_storage.open(path, "rb") as f:
+        stored = f.read()
+    if fmt == "jsonl":
+        yield stored
+        return
+    lines = [orjson.loads(line) for line in stored.splitlines() if line.strip()]
+    yield _csv_lines([["row", "error"], *([line["row"], line["error"]] for line in lines)])

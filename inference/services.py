@@ -1,8 +1,6 @@
 """Batch inference jobs: creating, cancelling, and what a finished one records. Running is
 inference/batch.py; the lifecycle (claim, heartbeat, cancel, retry, reap) is maas.jobs'."""
 
-from typing import Any
-
 from billing.services import job_usage_record, usage_record
 from catalog.selectors import dataset_get, model_version_for_serving
 from inference.models import InferenceJob
@@ -44,20 +42,12 @@ INFERENCE = JobKind(
 )
 
 
-def inference_job_create(*, tenant, data: dict[str, Any]) -> InferenceJob:
-    model_id, dataset_id, version = data.get("model"), data.get("dataset"), data.get("version")
-    if not isinstance(model_id, str) or not model_id:
-        raise InvalidRequest(
-            "model is required: the id of one of your models (mdl_...).", param="model"
-        )
-    if not isinstance(dataset_id, str) or not dataset_id:
-        raise InvalidRequest(
-            "dataset is required: the id of an uploaded dataset (ds_...).", param="dataset"
-        )
-    if version is not None and (
-        isinstance(version, bool) or not isinstance(version, int) or version < 1
-    ):
-        raise InvalidRequest("version must be a version number (1, 2, ...).", param="version")
+def inference_job_create(
+    *, tenant, model: str, dataset: str, version: int | None = None
+) -> InferenceJob:
+    """A queued job over the dataset, once the model version and the dataset's columns are
+    checked. The arguments' types are the API's input serializer's to check."""
+    model_id, dataset_id = model, dataset
     model_version = model_version_for_serving(tenant=tenant, model_id=model_id, version=version)
     if model_version is None:
         raise NotFound(

@@ -14,6 +14,18 @@ import numpy as np
 
 from maas.errors import InvalidRequest
 
+# Versions are numbered from 1; the catalog stores them as 32-bit integers.
+VERSION_MAX = 2_147_483_647
+
+
+def version_checked(version: Any) -> int | None:
+    """The `version` a predict body asks for (None: the latest), or 400."""
+    if version is None:
+        return None
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= VERSION_MAX:
+        raise InvalidRequest("version must be a version number (1, 2, ...).", param="version")
+    return version
+
 
 def _bad(row: int, feature: str | None, message: str) -> InvalidRequest:
     param = f"inputs[{row}]" + (f".{feature}" if feature else "")

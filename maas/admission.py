@@ -9,7 +9,7 @@ the handler or a rule says in one `Answer` (a `LeanResponse`, or an HttpResponse
 Per request, in this order (an earlier refusal wins):
 1. request id and access log (`request_open` / `request_close`; also for every other route) and
    the body-size cap (`body_size_check`);
-2. the method (405 with `Allow`);
+2. the method (405 with `Allow`; OPTIONS answers just `Allow`);
 3. the API key (401; 403 for a suspended tenant), by the authenticator the tenants app registers
    with `configure` (maas sits below the apps and imports none of them);
 4. the tenant's rate limit (429 with `Retry-After`); every authenticated answer carries the
@@ -177,7 +177,7 @@ class Policy:
     allow: str = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "allow", ", ".join(self.methods))
+        object.__setattr__(self, "allow", ", ".join([*self.methods, "OPTIONS"]))
 
 
 # --- registration: the apps above maas give the pipeline what it cannot import --------------------
@@ -347,6 +347,8 @@ def _authenticate(request: HttpRequest) -> _Ticket:
 def serve(request: HttpRequest, policy: Policy, handler: Handler) -> Answer:
     """Admits `request` under `policy`, runs `handler(request, principal)` and records its usage;
     answers the handler's answer or the refusal, with the rate-limit headers."""
+    if request.method == "OPTIONS":  # what the path takes; nothing of any tenant's
+        return LeanResponse(204, b"", {"Allow": policy.allow})
     if request.method not in policy.methods:
         refusal = MethodNotAllowed(f"{request.method} is not allowed on {request.path}.")
         return error_answer(refusal, request, policy.allow)

@@ -6,6 +6,3 @@ class MaasConfig(AppConfig):
 
     name = "maas"
     verbose_name = "API plumbing"
-
-    def ready(self) -> None:
-        from maas import schema  # noqa: F401  (registers the OpenAPI extensions)

@@ -13,13 +13,13 @@ too: `dispatch` hands it the request and a handler that runs DRF's own steps (co
 parsing, the method's handler, rendering).
 """
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from maas.admission import LeanResponse, Policy, Result, serve
 from maas.drf import PrincipalAuthentication
@@ -27,13 +27,13 @@ from maas.errors import NotFound
 from maas.pagination import paginate
 from maas.principal import Principal
 from maas.scopes import Scope
+from maas.serializers import list_of
 
 _SEALED = ("get_queryset", "get_object", "dispatch", "initial", "finalize_response")
 
 DEFAULT_SCOPES: dict[str, Scope] = {
     "GET": Scope.READ,
     "HEAD": Scope.READ,
-    "OPTIONS": Scope.READ,
     "POST": Scope.WRITE,
     "PUT": Scope.WRITE,
     "PATCH": Scope.WRITE,
@@ -89,8 +89,10 @@ class TenantAPIView(GenericAPIView):
             raise NotFound(f"No such {self.resource_name}: {object_id!r}.", param="id")
         return obj
 
-    def list_response(self, queryset: QuerySet, serialize: Callable[[Any], dict]) -> Response:
-        return Response(paginate(self.request, queryset, serialize, self.list_order_field))
+    def list_response(self, queryset: QuerySet, output: type[Serializer]) -> Response:
+        """A page of `queryset` in the list envelope, each item rendered by `output`."""
+        page = paginate(self.request, queryset, self.list_order_field)
+        return Response(list_of(output)(page).data)
 
     # --- admission -----------------------------------------------------------------------------
 
@@ -103,7 +105,8 @@ class TenantAPIView(GenericAPIView):
         """The pipeline's rules for this view (built once per class)."""
         policy = cls.__dict__.get("_policy")
         if policy is None:
-            methods = [m.upper() for m in cls.http_method_names if hasattr(cls, m)]
+            names = [m for m in cls.http_method_names if hasattr(cls, m) and m != "options"]
+            methods = [m.upper() for m in names]
             if "GET" in methods and "HEAD" not in methods:
                 methods.append("HEAD")  # Django's View answers HEAD with get()
             policy = Policy(

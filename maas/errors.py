@@ -65,6 +65,11 @@ class MethodNotAllowed(ApiError):
     default_code = "method_not_allowed"
 
 
+class UnsupportedMediaType(ApiError):
+    status_code = 415
+    default_code = "unsupported_media_type"
+
+
 class PayloadTooLarge(ApiError):
     status_code = 413
     default_code = "request_too_large"

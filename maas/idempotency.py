@@ -13,6 +13,7 @@ Invariant: for one (tenant, key), the handler's effects happen at most once whil
 """
 
 import hashlib
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -31,13 +32,19 @@ _REPLAYED_HEADERS = ("Content-Type", "Location")
 _NOT_STORED_STATUSES = frozenset({402, 429})
 
 
+# Visible ASCII: what an HTTP header carries unchanged (edge spaces are trimmed on the way).
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+_KEY = re.compile(KEY_PATTERN)
+
+
 def idempotency_key_from(request: HttpRequest) -> str | None:
     key = request.META.get(_META_KEY)
     if key is None:
         return None
-    if not 1 <= len(key) <= 255 or not key.isprintable():
+    if not _KEY.match(key):
         raise InvalidRequest(
-            f"{HEADER} must be 1 to 255 printable characters; a UUID is a good choice.",
+            f"{HEADER} must be 1 to 255 visible ASCII characters (no spaces); a UUID is a good "
+            "choice.",
             code="idempotency_key_invalid",
             param=HEADER,
         )

@@ -23,6 +23,7 @@
 
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -415,3 +416,24 @@ def job_reap(kind: JobKind, *, now: datetime | None = None) -> int:
 
 def job_reap_all(*, now: datetime | None = None) -> int:
     return sum(job_reap(kind, now=now) for kind in _kinds)
+
+
+# --- waiting (the API's `Prefer: wait=N`) ---------------------------------------------------------
+
+MAX_WAIT_SECONDS = 60
+_PREFER_WAIT = re.compile(r"(?:^|[;,\s])wait=(\d+)")
+
+
+def prefer_wait(header: str) -> float:
+    """Seconds a `Prefer: wait=N` header asks to wait (at most 60); 0 without one."""
+    match = _PREFER_WAIT.search(header or "")
+    return min(int(match.group(1)), MAX_WAIT_SECONDS) if match else 0
+
+
+def job_wait(job: Job, *, seconds: float) -> Job:
+    """The job once it is finished, or as it is after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while job.status not in FINISHED_STATUSES and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job.refresh_from_db()
+    return job

@@ -59,6 +59,7 @@ def lean_tenant_view(
         view.maas_policy = policy
         if schema is not None:
             view.cls, view.initkwargs = schema, {}
+            schema.admission_policy = staticmethod(lambda: policy)  # what maas.schema documents
         return view
 
     return decorate

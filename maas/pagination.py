@@ -8,7 +8,8 @@ depth (no OFFSET).
 
 import base64
 import binascii
-from collections.abc import Callable
+import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,17 +23,24 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
 
+def query_value(request: HttpRequest, name: str) -> str | None:
+    """A query parameter given at most once (None when absent); twice is 400, since which one
+    was meant is a guess."""
+    values = request.GET.getlist(name)
+    if len(values) > 1:
+        raise InvalidRequest(f"Give {name} once; it was given {len(values)} times.", param=name)
+    return values[0] if values else None
+
+
 def page_limit(request: HttpRequest) -> int:
-    raw = request.GET.get("limit")
-    if raw is None or raw == "":
+    raw = query_value(request, "limit")
+    if raw is None:
         return DEFAULT_LIMIT
-    try:
-        value = int(raw)
-    except ValueError:
+    if not re.fullmatch(r"-?[0-9]+", raw):
         raise InvalidRequest(
             f"limit must be a whole number from 1 to {MAX_LIMIT}; got {raw!r}.", param="limit"
-        ) from None
-    return min(max(value, 1), MAX_LIMIT)
+        )
+    return min(max(int(raw), 1), MAX_LIMIT)
 
 
 def encode_cursor(item: Model, order_field: str = "created_at") -> str:
@@ -52,17 +60,18 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         ) from None
 
 
-def paginate(
-    request: HttpRequest,
-    queryset: QuerySet,
-    serialize: Callable[[Any], dict[str, Any]],
-    order_field: str = "created_at",
-) -> dict[str, Any]:
-    """One page of `queryset` as the list body: newest first by `order_field` (a datetime),
-    then by pk, which must be unique."""
+@dataclass(frozen=True, slots=True)
+class Page:
+    data: list[Any]
+    next_cursor: str | None
+
+
+def paginate(request: HttpRequest, queryset: QuerySet, order_field: str = "created_at") -> Page:
+    """One page of `queryset`: newest first by `order_field` (a datetime), then by pk, which
+    must be unique. Render it with the list envelope (maas.serializers.list_of)."""
     limit = page_limit(request)
     queryset = queryset.order_by(f"-{order_field}", "-pk")
-    cursor = request.GET.get("cursor")
+    cursor = query_value(request, "cursor")
     if cursor:
         value, pk = decode_cursor(cursor)
         queryset = queryset.filter(
@@ -71,7 +80,4 @@ def paginate(
     items = list(queryset[: limit + 1])
     has_more = len(items) > limit
     items = items[:limit]
-    return {
-        "data": [serialize(item) for item in items],
-        "next_cursor": encode_cursor(items[-1], order_field) if has_more else None,
-    }
+    return Page(items, encode_cursor(items[-1], order_field) if has_more else None)

@@ -200,13 +200,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
     "EXCEPTION_HANDLER": "maas.drf.exception_handler",
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The schema class also registers the API key scheme with drf-spectacular (maas/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "maas.schema.TenantAutoSchema",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "maas.serializers.FixedFormatNegotiation",
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -220,6 +219,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request and response bodies as separate components: a field the server fills (id,
+    # created_at) is not one a client sends.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatus": "maas.jobs.JobStatus",
+        "InvoiceStatus": "billing.models.Invoice.Status",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "maas.schema.links_hook",
+    ],
 }
 
 # Largest JSON (non-upload) request body; bigger is 413 before the body is read.

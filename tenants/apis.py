@@ -8,8 +8,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from maas.base_views import TenantAPIView
+from maas.schema import KEEPS_OBJECT, LIST_PARAMETERS
 from maas.scopes import ALL_SCOPES, Scope
-from maas.serializers import StrictSerializer
+from maas.serializers import (
+    ConstantField,
+    MoneyInputField,
+    StrictCharField,
+    StrictSerializer,
+    list_of,
+)
 from tenants import selectors, services
 from tenants.models import ApiKey, Tenant
 
@@ -22,24 +29,18 @@ class LimitsOutput(serializers.Serializer):
 
 class TenantOutput(serializers.Serializer):
     id = serializers.CharField()
-    object = serializers.SerializerMethodField()
+    object = ConstantField("tenant")
     name = serializers.CharField()
-    plan = serializers.CharField()
+    plan = serializers.ChoiceField(choices=["free", "standard", "enterprise"])
     status = serializers.CharField()
     limits = LimitsOutput()
     spend_limit = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
     currency = serializers.CharField()
     created_at = serializers.DateTimeField()
 
-    def get_object(self, obj: Tenant) -> str:
-        return "tenant"
 
-
-class TenantPatchInput(StrictSerializer):
-    spend_limit = serializers.DecimalField(
-        max_digits=14,
-        decimal_places=2,
-        min_value=0,
+class TenantUpdateInput(StrictSerializer):
+    spend_limit = MoneyInputField(
         allow_null=True,
         required=False,
         help_text='Monthly cap as a decimal string ("25.00"); null removes the cap.',
@@ -55,13 +56,13 @@ class TenantApi(TenantAPIView):
     def tenant_queryset(self) -> QuerySet[Tenant]:
         return Tenant.objects.all()
 
-    @extend_schema(responses=TenantOutput)
+    @extend_schema(operation_id="get_tenant", responses=TenantOutput)
     def get(self, request: Request) -> Response:
         return Response(TenantOutput(self.get_object()).data)
 
-    @extend_schema(request=TenantPatchInput, responses=TenantOutput)
+    @extend_schema(operation_id="update_tenant", request=TenantUpdateInput, responses=TenantOutput)
     def patch(self, request: Request) -> Response:
-        data = TenantPatchInput(data=request.data)
+        data = TenantUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         tenant = services.tenant_update(tenant=self.get_object(), **data.validated_data)
         return Response(TenantOutput(tenant).data)
@@ -69,17 +70,14 @@ class TenantApi(TenantAPIView):
 
 class ApiKeyOutput(serializers.Serializer):
     id = serializers.CharField()
-    object = serializers.SerializerMethodField()
+    object = ConstantField("api_key")
     name = serializers.CharField()
-    prefix = serializers.CharField()
-    scopes = serializers.ListField(child=serializers.CharField())
+    prefix = serializers.CharField(help_text="The key's first 15 characters, to recognise it.")
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=ALL_SCOPES))
     created_at = serializers.DateTimeField()
     last_used_at = serializers.DateTimeField(allow_null=True)
     expires_at = serializers.DateTimeField(allow_null=True)
     revoked_at = serializers.DateTimeField(allow_null=True)
-
-    def get_object(self, obj: ApiKey) -> str:
-        return "api_key"
 
 
 class ApiKeyCreatedOutput(ApiKeyOutput):
@@ -87,20 +85,16 @@ class ApiKeyCreatedOutput(ApiKeyOutput):
 
 
 class ApiKeyCreateInput(StrictSerializer):
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=ALL_SCOPES), allow_empty=False
+    name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=ALL_SCOPES), min_length=1)
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="In the future; null: never."
     )
-    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
     def validate_expires_at(self, value):
         if value is not None and value <= timezone.now():
             raise serializers.ValidationError("Must be in the future (ISO 8601, UTC).")
         return value
-
-
-def _key_out(key: ApiKey) -> dict:
-    return ApiKeyOutput(key).data
 
 
 class ApiKeyListApi(TenantAPIView):
@@ -110,16 +104,23 @@ class ApiKeyListApi(TenantAPIView):
     def tenant_queryset(self) -> QuerySet[ApiKey]:
         return selectors.api_key_list(tenant=self.request.tenant)
 
-    @extend_schema(responses=ApiKeyOutput(many=True))
+    @extend_schema(
+        operation_id="list_api_keys", parameters=LIST_PARAMETERS, responses=list_of(ApiKeyOutput)
+    )
     def get(self, request: Request) -> Response:
-        return self.list_response(self.get_queryset(), _key_out)
+        return self.list_response(self.get_queryset(), ApiKeyOutput)
 
-    @extend_schema(request=ApiKeyCreateInput, responses={201: ApiKeyCreatedOutput})
+    @extend_schema(
+        operation_id="create_api_key",
+        request=ApiKeyCreateInput,
+        responses={201: ApiKeyCreatedOutput},
+    )
     def post(self, request: Request) -> Response:
         data = ApiKeyCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         key, raw = services.api_key_create(tenant=request.tenant, **data.validated_data)
-        return Response({**_key_out(key), "api_key": raw}, status=status.HTTP_201_CREATED)
+        key.api_key = raw
+        return Response(ApiKeyCreatedOutput(key).data, status=status.HTTP_201_CREATED)
 
 
 class ApiKeyDetailApi(TenantAPIView):
@@ -129,10 +130,16 @@ class ApiKeyDetailApi(TenantAPIView):
     def tenant_queryset(self) -> QuerySet[ApiKey]:
         return selectors.api_key_list(tenant=self.request.tenant)
 
-    @extend_schema(responses=ApiKeyOutput)
+    @extend_schema(operation_id="get_api_key", responses=ApiKeyOutput)
     def get(self, request: Request, id: str) -> Response:
-        return Response(_key_out(self.get_object()))
+        return Response(ApiKeyOutput(self.get_object()).data)
 
-    @extend_schema(responses=ApiKeyOutput)
+    @extend_schema(
+        operation_id="revoke_api_key",
+        responses={200: ApiKeyOutput},
+        description="Revokes the key: from the next request on it is 401. Answers the revoked "
+        "key, which stays readable (with `revoked_at`).",
+        extensions={KEEPS_OBJECT: True},
+    )
     def delete(self, request: Request, id: str) -> Response:
-        return Response(_key_out(services.api_key_revoke(key=self.get_object())))
+        return Response(ApiKeyOutput(services.api_key_revoke(key=self.get_object())).data)

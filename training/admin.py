@@ -31,17 +31,17 @@ class TrainingJobAdmin(admin.ModelAdmin):
     def rerun(self, request, queryset):
         created = 0
         for job in queryset:
-            data = {
-                "dataset": job.dataset_ref,
-                "target": job.target,
-                "features": job.features,
-                "algorithm": job.algorithm,
-                "params": job.params,
-                "model": job.model_name,
-                "validation_split": job.validation_split,
-            }
             try:
-                services.training_job_create(tenant=job.tenant, data=data)
+                services.training_job_create(
+                    tenant=job.tenant,
+                    dataset=job.dataset_ref,
+                    target=job.target,
+                    features=job.features,
+                    algorithm=job.algorithm,
+                    params=job.params,
+                    model=job.model_name,
+                    validation_split=job.validation_split,
+                )
                 created += 1
             except Exception as exc:
                 self.message_user(request, f"{job.pk}: {exc}", messages.ERROR)

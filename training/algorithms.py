@@ -23,20 +23,6 @@ class Param:
     nullable: bool = False
     description: str = ""
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type, "default": self.default}
-        if self.min is not None:
-            out["min"] = self.min
-        if self.max is not None:
-            out["max"] = self.max
-        if self.choices:
-            out["choices"] = list(self.choices)
-        if self.nullable:
-            out["nullable"] = True
-        if self.description:
-            out["description"] = self.description
-        return out
-
     def check(self, name: str, value: Any) -> Any:
         where = f"params.{name}"
         if value is None:
@@ -80,16 +66,6 @@ class Algorithm:
     params: dict[str, Param] = field(default_factory=dict)
     scale_numeric: bool = True  # standardize numeric features before the estimator
     description: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "framework": self.framework,
-            "task": self.task,
-            "price_tier": self.price_tier,
-            "description": self.description,
-            "params": {name: p.to_json() for name, p in self.params.items()},
-        }
 
     def resolve_params(self, given: Any) -> dict[str, Any]:
         """The full parameter set: the request's, checked, and the defaults for the rest."""

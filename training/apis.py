@@ -1,116 +1,197 @@
 """Algorithms and training jobs (API.md "Algorithms", "Training jobs")."""
 
-import re
-import time
-from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from maas.base_views import TenantAPIView
-from maas.errors import InvalidRequest, NotFound
-from maas.serializers import iso_utc as _iso
-from training import services
-from training.algorithms import ALGORITHMS
+from maas.errors import NotFound
+from maas.jobs import job_wait, prefer_wait
+from maas.schema import LIST_PARAMETERS, PREFER_WAIT
+from maas.serializers import (
+    ConstantField,
+    DecimalOutput,
+    JobErrorOutput,
+    StrictCharField,
+    StrictFloatField,
+    StrictSerializer,
+    job_error,
+    list_of,
+)
+from training import selectors, services
+from training.algorithms import ALGORITHMS, Param
 from training.models import TrainingEvent, TrainingJob
 
-MAX_WAIT_SECONDS = 60
-_PREFER_WAIT = re.compile(r"(?:^|[;,\s])wait=(\d+)")
+
+class ParamOutput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["int", "float", "bool", "choice", "int_list"])
+    default = serializers.JSONField(allow_null=True)
+    min = serializers.FloatField(required=False)
+    max = serializers.FloatField(required=False)
+    choices = serializers.ListField(child=serializers.CharField(), required=False)
+    nullable = serializers.BooleanField(required=False)
+    description = serializers.CharField(required=False)
+
+    def to_representation(self, param: Param) -> dict[str, Any]:
+        # Only what the parameter has: no "min": null on a choice.
+        data = super().to_representation(param)
+        for optional in ("min", "max", "choices", "description"):
+            if not data.get(optional) and data.get(optional) != 0:
+                data.pop(optional)
+        if not param.nullable:
+            data.pop("nullable")
+        for bound in ("min", "max"):
+            if bound in data and float(data[bound]).is_integer() and param.type != "float":
+                data[bound] = int(data[bound])
+        return data
 
 
-def job_json(job: TrainingJob) -> dict:
-    return {
-        "id": job.pk,
-        "object": "training_job",
-        "status": job.status,
-        "progress": job.progress,
-        "dataset": job.dataset_ref,
-        "algorithm": job.algorithm,
-        "params": job.params,
-        "target": job.target,
-        "features": job.features,
-        "model": job.model_id,
-        "model_name": job.model_name,
-        "model_version": job.model_version,
-        "metrics": job.metrics,
-        "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
-        "usage": {
-            "compute_seconds": format(Decimal(job.compute_seconds).normalize(), "f"),
-            "rows_processed": job.rows_processed,
-        },
-        "validation_split": job.validation_split,
-        "created_at": _iso(job.created_at),
-        "started_at": _iso(job.started_at),
-        "finished_at": _iso(job.finished_at),
-    }
+class AlgorithmOutput(serializers.Serializer):
+    name = serializers.CharField()
+    framework = serializers.ChoiceField(choices=["sklearn", "keras"])
+    task = serializers.ChoiceField(choices=["classification", "regression"])
+    price_tier = serializers.ChoiceField(choices=["light", "standard", "heavy"])
+    description = serializers.CharField()
+    params = serializers.DictField(child=ParamOutput())
 
 
-def event_json(e: TrainingEvent) -> dict:
-    return {
-        "created_at": _iso(e.created_at),
-        "level": e.level,
-        "message": e.message,
-        "data": e.data,
-    }
+class AlgorithmListOutput(serializers.Serializer):
+    data = AlgorithmOutput(many=True)
 
 
 class AlgorithmListApi(TenantAPIView):
     def tenant_queryset(self) -> QuerySet:
         return TrainingJob.objects.none()  # a static table, the same for every tenant
 
+    @extend_schema(operation_id="list_algorithms", responses=AlgorithmListOutput)
     def get(self, request: Request) -> Response:
-        return Response({"data": [a.to_json() for a in ALGORITHMS.values()]})
+        return Response(AlgorithmListOutput({"data": ALGORITHMS.values()}).data)
+
+
+class TrainingUsageOutput(serializers.Serializer):
+    compute_seconds = DecimalOutput(help_text="Billed seconds of worker time, as a decimal string.")
+    rows_processed = serializers.IntegerField()
+
+
+class TrainingJobOutput(serializers.Serializer):
+    id = serializers.CharField()
+    object = ConstantField("training_job")
+    status = serializers.ChoiceField(choices=TrainingJob.Status.choices)
+    progress = serializers.FloatField(min_value=0, max_value=1)
+    dataset = serializers.CharField(source="dataset_ref")
+    algorithm = serializers.CharField()
+    params = serializers.DictField()
+    target = serializers.CharField()
+    features = serializers.ListField(child=serializers.CharField())
+    model = serializers.CharField(source="model_id", allow_null=True)
+    model_name = serializers.CharField()
+    model_version = serializers.IntegerField(allow_null=True)
+    metrics = serializers.DictField(child=serializers.FloatField(allow_null=True), allow_null=True)
+    error = serializers.SerializerMethodField()
+    usage = serializers.SerializerMethodField()
+    validation_split = serializers.FloatField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(JobErrorOutput(allow_null=True))
+    def get_error(self, job: TrainingJob) -> dict | None:
+        return job_error(job)
+
+    @extend_schema_field(TrainingUsageOutput)
+    def get_usage(self, job: TrainingJob) -> dict:
+        return TrainingUsageOutput(job).data
+
+
+class TrainingJobCreateInput(StrictSerializer):
+    dataset = StrictCharField(help_text="The id of an uploaded dataset (ds_...).")
+    target = StrictCharField(help_text="The column to predict.")
+    features = serializers.ListField(
+        child=StrictCharField(),
+        required=False,
+        min_length=1,
+        help_text="Columns to learn from; all but the target by default.",
+    )
+    algorithm = serializers.ChoiceField(
+        choices=list(ALGORITHMS),
+        error_messages={
+            "invalid_choice": '"{input}" is not an algorithm; choose one of '
+            + ", ".join(ALGORITHMS)
+            + "."
+        },
+    )
+    params = serializers.DictField(
+        required=False, help_text="The algorithm's parameters (GET /v1/algorithms)."
+    )
+    model = serializers.RegexField(
+        services.MODEL_NAME,
+        required=False,
+        help_text="The catalog model the new version goes to (created if absent).",
+        error_messages={"invalid": "Must be 1 to 100 letters, digits, '_', '.' or '-'."},
+    )
+    validation_split = StrictFloatField(required=False, min_value=0.05, max_value=0.5)
+
+
+class TrainingEventOutput(serializers.Serializer):
+    created_at = serializers.DateTimeField()
+    level = serializers.ChoiceField(choices=["info", "warning", "error"])
+    message = serializers.CharField()
+    data = serializers.DictField()
 
 
 class _TrainingJobView(TenantAPIView):
     resource_name = "training job"
 
     def tenant_queryset(self) -> QuerySet[TrainingJob]:
-        return TrainingJob.objects.filter(tenant=self.request.tenant)
+        return selectors.training_job_list(tenant=self.request.tenant)
 
 
 class TrainingJobListApi(_TrainingJobView):
     spend_checked = frozenset({"POST"})
 
+    @extend_schema(
+        operation_id="list_training_jobs",
+        parameters=LIST_PARAMETERS,
+        responses=list_of(TrainingJobOutput),
+    )
     def get(self, request: Request) -> Response:
-        return self.list_response(self.get_queryset(), job_json)
+        return self.list_response(self.get_queryset(), TrainingJobOutput)
 
+    @extend_schema(
+        operation_id="create_training_job",
+        request=TrainingJobCreateInput,
+        responses={202: TrainingJobOutput},
+    )
     def post(self, request: Request) -> Response:
-        if not isinstance(request.data, dict):
-            raise InvalidRequest("The body must be a JSON object.")
-        unknown = sorted(
-            set(request.data)
-            - {"dataset", "target", "features", "algorithm", "params", "model", "validation_split"}
-        )
-        if unknown:
-            raise InvalidRequest(
-                f"Unknown parameter {unknown[0]!r}.", code="parameter_unknown", param=unknown[0]
-            )
-        job = services.training_job_create(tenant=request.tenant, data=dict(request.data))
-        return Response(job_json(job), status=status.HTTP_202_ACCEPTED)
+        data = TrainingJobCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = services.training_job_create(tenant=request.tenant, **data.validated_data)
+        return Response(TrainingJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class TrainingJobDetailApi(_TrainingJobView):
+    @extend_schema(
+        operation_id="get_training_job", parameters=[PREFER_WAIT], responses=TrainingJobOutput
+    )
     def get(self, request: Request, id: str) -> Response:
-        job = self.get_object()
-        wait = _prefer_wait(request)
-        deadline = time.monotonic() + wait
-        while job.status not in TrainingJob.FINISHED and time.monotonic() < deadline:
-            time.sleep(0.2)
-            job.refresh_from_db()
-        return Response(job_json(job))
-
-
-def _prefer_wait(request: Request) -> float:
-    match = _PREFER_WAIT.search(request.headers.get("Prefer", ""))
-    return min(int(match.group(1)), MAX_WAIT_SECONDS) if match else 0
+        job = job_wait(self.get_object(), seconds=prefer_wait(request.headers.get("Prefer", "")))
+        return Response(TrainingJobOutput(job).data)
 
 
 class TrainingJobCancelApi(_TrainingJobView):
+    @extend_schema(
+        operation_id="cancel_training_job",
+        request=None,
+        responses=TrainingJobOutput,
+        description="A queued job, or one whose worker is gone, is canceled at once; a running "
+        "one is `cancelling` until it stops at its next check. A finished job is 409.",
+    )
     def post(self, request: Request, id: str) -> Response:
-        return Response(job_json(services.training_job_cancel(job=self.get_object())))
+        return Response(TrainingJobOutput(services.training_job_cancel(job=self.get_object())).data)
 
 
 class TrainingJobEventListApi(TenantAPIView):
@@ -118,9 +199,14 @@ class TrainingJobEventListApi(TenantAPIView):
     tenant_field = "job__tenant_id"
 
     def tenant_queryset(self) -> QuerySet[TrainingEvent]:
-        return TrainingEvent.objects.filter(job_id=self.kwargs["id"])
+        return selectors.training_event_list(tenant=self.request.tenant, job_id=self.kwargs["id"])
 
+    @extend_schema(
+        operation_id="list_training_job_events",
+        parameters=LIST_PARAMETERS,
+        responses=list_of(TrainingEventOutput),
+    )
     def get(self, request: Request, id: str) -> Response:
-        if not TrainingJob.objects.filter(tenant=request.tenant, pk=id).exists():
+        if selectors.training_job_get(tenant=request.tenant, job_id=id) is None:
             raise NotFound(f"No such training job: {id!r}.", param="id")
-        return self.list_response(self.get_queryset(), event_json)
+        return self.list_response(self.get_queryset(), TrainingEventOutput)

@@ -38,26 +38,13 @@ def _bad(param: str, message: str) -> InvalidRequest:
     return InvalidRequest(message, param=param)
 
 
-def _validate(tenant, data: dict[str, Any]) -> tuple[Algorithm, Any, dict[str, Any]]:
-    try:
-        algorithm = get_algorithm(data.get("algorithm"))
-        params = algorithm.resolve_params(data.get("params"))
-    except ParamError as exc:
-        raise _bad(exc.param, str(exc)) from None
-    dataset_id = data.get("dataset")
-    if not isinstance(dataset_id, str) or not dataset_id:
-        raise _bad("dataset", "dataset is required: the id of an uploaded dataset (ds_...).")
-    dataset = dataset_get(tenant=tenant, dataset_id=dataset_id)
-    if dataset is None:
-        raise NotFound(f"No such dataset: {dataset_id!r}.", param="dataset")
+def _checked_columns(dataset, target: str, features: list[str] | None) -> list[str]:
     columns = {c["name"]: c for c in dataset.columns}
-    target = data.get("target")
-    if not isinstance(target, str) or target not in columns:
+    if target not in columns:
         raise _bad("target", f"target must be a column of the dataset: {', '.join(columns)}.")
-    features = data.get("features")
     if features is None:
         features = [c for c in columns if c != target]
-    if not isinstance(features, list) or not features:
+    if not features:
         raise _bad("features", "features must be a non-empty list of column names.")
     for i, name in enumerate(features):
         if name not in columns:
@@ -66,14 +53,18 @@ def _validate(tenant, data: dict[str, Any]) -> tuple[Algorithm, Any, dict[str, A
             raise _bad(f"features[{i}]", "The target cannot also be a feature.")
     if len(set(features)) != len(features):
         raise _bad("features", "features lists a column twice.")
-    target_column = columns[target]
-    if algorithm.task == "regression" and target_column["dtype"] != "number":
+    return features
+
+
+def _check_target_fits(algorithm: Algorithm, dataset, target: str) -> None:
+    column = next(c for c in dataset.columns if c["name"] == target)
+    if algorithm.task == "regression" and column["dtype"] != "number":
         raise _bad(
             "target",
-            f"{algorithm.name} predicts numbers, but {target!r} holds {target_column['dtype']}s. "
+            f"{algorithm.name} predicts numbers, but {target!r} holds {column['dtype']}s. "
             "Choose a numeric target or a classification algorithm.",
         )
-    distinct = target_column.get("distinct")
+    distinct = column.get("distinct")
     if algorithm.task == "classification" and distinct is not None:
         if distinct < 2:
             raise _bad("target", f"{target!r} has a single value; a classifier needs two or more.")
@@ -83,28 +74,6 @@ def _validate(tenant, data: dict[str, Any]) -> tuple[Algorithm, Any, dict[str, A
                 f"{target!r} has more than {MAX_CLASSES} distinct values: it looks continuous. "
                 "Choose a regression algorithm or a categorical target.",
             )
-    split = data.get("validation_split", 0.2)
-    if isinstance(split, bool) or not isinstance(split, int | float) or not 0.05 <= split <= 0.5:
-        raise _bad("validation_split", "validation_split must be a number from 0.05 to 0.5.")
-    model_name = data.get("model") or f"{dataset.name.rsplit('.', 1)[0]}-{target}"[:100]
-    model_name = re.sub(r"[^A-Za-z0-9_.\-]", "-", model_name).strip("-.") or "model"
-    if data.get("model") is not None and not MODEL_NAME.match(str(data["model"])):
-        raise _bad("model", "model must be 1 to 100 letters, digits, '_', '.' or '-'.")
-    try:
-        model_check_name(tenant=tenant, name=model_name, task=algorithm.task)
-    except ModelTaskMismatch as exc:
-        raise _bad("model", str(exc)) from None
-    return (
-        algorithm,
-        dataset,
-        {
-            "params": params,
-            "target": target,
-            "features": features,
-            "validation_split": float(split),
-            "model_name": model_name,
-        },
-    )
 
 
 def _queue_for(algorithm: Algorithm, dataset: Any, params: dict[str, Any]) -> str:
@@ -116,16 +85,50 @@ def _queue_for(algorithm: Algorithm, dataset: Any, params: dict[str, Any]) -> st
     return Queue.TRAINING_GPU.value if work >= settings.MAAS_GPU_MIN_WORK else Queue.TRAINING.value
 
 
-def training_job_create(*, tenant, data: dict[str, Any]) -> TrainingJob:
-    algorithm, dataset, fields = _validate(tenant, data)
+def training_job_create(
+    *,
+    tenant,
+    dataset: str,
+    target: str,
+    algorithm: str,
+    features: list[str] | None = None,
+    params: dict[str, Any] | None = None,
+    model: str | None = None,
+    validation_split: float = 0.2,
+) -> TrainingJob:
+    """A queued job, once everything it will need is checked: the algorithm and its parameters,
+    the dataset and its columns, the target against the task, the model name. The arguments'
+    types are the API's input serializer's to check."""
+    try:
+        spec = get_algorithm(algorithm)
+        resolved = spec.resolve_params(params)
+    except ParamError as exc:
+        raise _bad(exc.param, str(exc)) from None
+    found = dataset_get(tenant=tenant, dataset_id=dataset)
+    if found is None:
+        raise NotFound(f"No such dataset: {dataset!r}.", param="dataset")
+    features = _checked_columns(found, target, features)
+    _check_target_fits(spec, found, target)
+    if model is not None and not MODEL_NAME.match(model):
+        raise _bad("model", "model must be 1 to 100 letters, digits, '_', '.' or '-'.")
+    model_name = model or f"{found.name.rsplit('.', 1)[0]}-{target}"[:100]
+    model_name = re.sub(r"[^A-Za-z0-9_.\-]", "-", model_name).strip("-.") or "model"
+    try:
+        model_check_name(tenant=tenant, name=model_name, task=spec.task)
+    except ModelTaskMismatch as exc:
+        raise _bad("model", str(exc)) from None
     return job_create_checked(
         TRAINING,
         tenant=tenant,
-        dataset=dataset,
-        dataset_ref=dataset.pk,
-        algorithm=algorithm.name,
-        queue=_queue_for(algorithm, dataset, fields["params"]),
-        **fields,
+        dataset=found,
+        dataset_ref=found.pk,
+        algorithm=spec.name,
+        queue=_queue_for(spec, found, resolved),
+        params=resolved,
+        target=target,
+        features=features,
+        validation_split=float(validation_split),
+        model_name=model_name,
     )
 
 

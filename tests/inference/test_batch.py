@@ -90,7 +90,9 @@ def test_bad_rows_go_to_the_error_file(api, tenant, model, cancer_csv):
     assert done["request_counts"] == {"total": 3, "completed": 2, "failed": 1}
     errors = [
         json.loads(x)
-        for x in api.get(f"/v1/inference-jobs/{job['id']}/errors").content.splitlines()
+        for x in b"".join(
+            api.get(f"/v1/inference-jobs/{job['id']}/errors").streaming_content
+        ).splitlines()
     ]
     assert errors == [
         {"row": 1, "error": "mean_texture: could not convert string to float: 'lots'"}

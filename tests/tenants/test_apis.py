@@ -110,7 +110,7 @@ def test_body_that_is_not_an_object_is_400(api):
     error = assert_error(
         api.post("/v1/api-keys", [1, 2], format="json"), 400, "invalid_request_error"
     )
-    assert "dictionary" in error["message"]
+    assert "JSON object" in error["message"]
 
 
 def test_create_key_with_expiry(api):
