@@ -10,7 +10,7 @@ export MAAS_DATA_DIR
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-services lint format migrate clean
+.PHONY: install run test test-services lint format migrate clean openapi openapi-check contract
 
 # Re-installs only when the dependency files change, so every target can depend on it cheaply.
 $(STAMP): pyproject.toml requirements.lock
@@ -38,9 +38,27 @@ test-services: install
 	bash .ci/services.sh
 	$(SERVICES_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install openapi-check
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+# The OpenAPI document, generated from the code (also served at /v1/openapi.json) and committed
+# as docs/openapi.json; `make lint` fails when the committed file is not what the code generates.
+OPENAPI := docs/openapi.json
+SPECTACULAR := $(PY) manage.py spectacular --validate --fail-on-warn --format openapi-json
+openapi: install
+	$(SPECTACULAR) --file $(OPENAPI)
+
+openapi-check: install
+	@generated=$$(mktemp) && $(SPECTACULAR) --file $$generated && \
+	  if diff -u $(OPENAPI) $$generated > $$generated.diff; then rm -f $$generated $$generated.diff; \
+	  else head -60 $$generated.diff; rm -f $$generated $$generated.diff; \
+	    echo "$(OPENAPI) differs from what the code generates: run make openapi and commit it"; exit 1; fi
+
+# Schemathesis, every check, against a live embedded server (.ci/schemathesis.sh).
+contract: install
+	bash .ci/schemathesis.sh
 
 format: install
 	$(VENV)/bin/ruff format .

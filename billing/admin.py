@@ -22,7 +22,7 @@ from billing.models import (
 )
 from billing.reports import daily_usage
 from billing.rollups import month_start
-from tenants.models import Tenant
+from tenants.selectors import tenant_list
 
 
 class MeterPriceInline(admin.StackedInline):
@@ -153,7 +153,7 @@ class UsageDailyAdmin(admin.ModelAdmin):
         ]
 
     def report_view(self, request: HttpRequest):
-        tenants = Tenant.objects.order_by("name")
+        tenants = tenant_list().order_by("name")
         tenant = tenants.filter(pk=request.GET.get("tenant")).first() or tenants.first()
         try:
             period = datetime.strptime(request.GET.get("month", ""), "%Y-%m").replace(tzinfo=UTC)

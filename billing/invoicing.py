@@ -199,11 +199,12 @@ def invoice_finalize(*, tenant, period_start: datetime) -> Invoice:
 
 
 def _after_finalize(invoice_id: str) -> None:
-    from billing.stripe_sync import stripe_enabled
-    from billing.tasks import sync_invoice_to_stripe
+    from celery import current_app
 
-    if stripe_enabled():
-        sync_invoice_to_stripe.delay(invoice_id)
+    from billing.stripe_sync import stripe_enabled
+
+    if stripe_enabled():  # by name: billing.tasks imports this module's callers
+        current_app.send_task("billing.tasks.sync_invoice_to_stripe", (invoice_id,))
 
 
 def last_closable_period(now: datetime, grace_seconds: int) -> datetime:

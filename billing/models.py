@@ -6,7 +6,6 @@ from django.db import models
 from billing.meters import METERS, PRICE_TIERS
 from billing.pricing import MeterPricing, Price, parse_price, parse_tiers
 from maas.ids import PrefixedIdField
-from tenants.models import Tenant
 
 METER_CHOICES = [(code, code) for code in METERS]
 
@@ -15,7 +14,9 @@ class UsageEvent(models.Model):
     """One recorded usage event. Exactly one row per (tenant, idempotency_key), ever."""
 
     id = models.BigAutoField(primary_key=True)
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="usage_events")
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="usage_events"
+    )
     meter = models.CharField(max_length=40, choices=METER_CHOICES)
     quantity = models.BigIntegerField(help_text="in the meter's minor unit (see billing.meters)")
     idempotency_key = models.CharField(max_length=255)
@@ -56,7 +57,7 @@ class UsageEvent(models.Model):
 class UsageRollup(models.Model):
     """Sum of events per tenant, meter, bucket and dimension set. Maintained incrementally."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
     meter = models.CharField(max_length=40, choices=METER_CHOICES)
     bucket = models.DateTimeField(help_text="start of the hour or day (UTC)")
     dims_key = models.CharField(max_length=64)
@@ -181,7 +182,9 @@ class BillingAccount(models.Model):
     source of truth); the account adds Stripe ids, the billing email and an optional custom
     price book."""
 
-    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="billing_account")
+    tenant = models.OneToOneField(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="billing_account"
+    )
     billing_email = models.EmailField(blank=True)
     price_book = models.ForeignKey(
         PriceBook,
@@ -206,7 +209,7 @@ class Invoice(models.Model):
         VOID = "void"
 
     id = PrefixedIdField(prefix="in")
-    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="invoices")
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="invoices")
     period_start = models.DateTimeField()
     period_end = models.DateTimeField(help_text="exclusive")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -263,7 +266,7 @@ class PendingAdjustment(models.Model):
     """A finalized period that received usage after it was invoiced; the next invoice of the
     tenant bills the difference as adjustment lines."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -279,7 +282,7 @@ class PendingAdjustment(models.Model):
 class SpendStatus(models.Model):
     """A tenant's month-to-date charges as of the last rollup: what spend_check reads."""
 
-    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = models.OneToOneField("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
     period_start = models.DateTimeField()
     amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
     updated_at = models.DateTimeField(auto_now=True)
@@ -292,7 +295,9 @@ class SpendStatus(models.Model):
 
 
 class SpendAlert(models.Model):
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="spend_alerts")
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="spend_alerts"
+    )
     period_start = models.DateTimeField()
     threshold = models.PositiveSmallIntegerField(help_text="percent of the spend limit")
     amount = models.DecimalField(max_digits=14, decimal_places=2)

@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from billing.invoicing import InvoiceDraft, compute_invoice, price_for, pricing_for
 from billing.meters import METER_ORDER, METERS
-from billing.models import Invoice
+from billing.models import Invoice, UsageDaily
 from billing.pricing import MeterPricing, charge, pricing_from_json
 from billing.rollups import month_start, next_month, usage_rows
 from billing.spend import spend_check  # noqa: F401  (re-exported: the hot paths' selector)
@@ -103,3 +103,11 @@ def invoice_list(*, tenant) -> QuerySet[Invoice]:
 def invoice_upcoming(*, tenant) -> InvoiceDraft:
     """The current month's invoice as it stands now; nothing is saved."""
     return compute_invoice(tenant, month_start(timezone.now()))
+
+
+def model_predictions_total(*, tenant_id: str, model_id: str) -> int:
+    """Predictions of one model of the tenant, all time, from the daily rollups."""
+    total = UsageDaily.objects.filter(
+        tenant_id=tenant_id, meter="predictions", dimensions__model=model_id
+    ).aggregate(n=Sum("quantity"))["n"]
+    return int(METERS["predictions"].from_minor(total)) if total else 0

@@ -72,14 +72,14 @@ def job_usage_record(
 def usage_process() -> int:
     """Drain the stream or the inbox (when in use), roll up new events, refresh the touched
     tenants' spend. Returns how many events were rolled up."""
-    from tenants.models import Tenant
+    from tenants.selectors import tenants_by_id
 
     if settings.MAAS_USAGE_SINK == "stream":
         drain_usage_stream()
     elif settings.MAAS_USAGE_SINK == "inbox":
         drain_usage_inbox()
     result = rollup_pending_usage()
-    for tenant in Tenant.objects.filter(pk__in=result.tenants):
+    for tenant in tenants_by_id(set(result.tenants)):
         try:
             spend_refresh(tenant)
         except LookupError:  # no price book for its plan: an operator must add one

@@ -16,12 +16,12 @@ def process_usage() -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def close_invoices() -> int:
     """Finalizes every closable period that has no invoice yet (safe to run any time)."""
-    from tenants.models import Tenant
+    from tenants.selectors import tenant_list
 
     services.usage_process()
     now = timezone.now()
     closed = 0
-    for tenant in Tenant.objects.order_by("created_at").iterator():
+    for tenant in tenant_list().iterator():
         for period in services.periods_to_close(tenant, now, settings.MAAS_INVOICE_GRACE_SECONDS):
             services.invoice_finalize(tenant=tenant, period_start=period)
             closed += 1

@@ -347,10 +347,10 @@ def drain_usage_inbox(*, batch_size: int = 1000) -> int:
 def _of_existing_tenants(events: list[dict]) -> list[dict]:
     """Events of a tenant deleted since they were recorded cannot be stored (and must not block
     the stream); they are logged and dropped with their tenant."""
-    from tenants.models import Tenant
+    from tenants.selectors import tenant_ids_existing
 
     wanted = {e["t"] for e in events}
-    existing = set(Tenant.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    existing = tenant_ids_existing(wanted)
     for tenant_id in wanted - existing:
         log.warning("dropping usage of deleted tenant %s", tenant_id)
     return [e for e in events if e["t"] in existing]

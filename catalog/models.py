@@ -1,7 +1,6 @@
 from django.db import models
 
 from maas.ids import PrefixedIdField
-from tenants.models import Tenant
 
 
 class Dataset(models.Model):
@@ -12,7 +11,7 @@ class Dataset(models.Model):
         JSONL = "jsonl"
 
     id = PrefixedIdField(prefix="ds")
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="datasets")
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="datasets")
     name = models.CharField(max_length=200)
     format = models.CharField(max_length=10, choices=Format.choices)
     size_bytes = models.PositiveBigIntegerField()
@@ -33,7 +32,7 @@ class Model(models.Model):
     """A named model of a tenant; each successful training job adds a version."""
 
     id = PrefixedIdField(prefix="mdl")
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="models")
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="models")
     name = models.CharField(max_length=100)
     task = models.CharField(max_length=20)  # classification | regression
     latest_version = models.PositiveIntegerField(default=0)

@@ -6,6 +6,8 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.models import QuerySet
 
+# Other apps read artifacts here: the bytes, once their sha256 matches (catalog.artifacts).
+from catalog.artifacts import artifact_read as artifact_read
 from catalog.models import Dataset, Model, ModelVersion
 from maas.generation import GenerationCache
 from maas.rowloader import RowLoader

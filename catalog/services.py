@@ -7,6 +7,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
 from billing.services import usage_record
+
+# Other apps store artifacts here (catalog.artifacts), as the files of a version to publish.
+from catalog.artifacts import artifact_write as artifact_write
 from catalog.artifacts import artifacts_delete
 from catalog.models import Dataset, Model, ModelVersion
 from catalog.parsing import sniff_format, summarize

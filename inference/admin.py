@@ -1,7 +1,6 @@
 from django.contrib import admin
-from django.db.models import Sum
 
-from billing.models import UsageDaily
+from billing.selectors import model_predictions_total
 from inference.models import InferenceJob
 
 
@@ -30,7 +29,4 @@ class InferenceJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="predictions of the model (all time)")
     def model_predictions(self, obj: InferenceJob) -> int:
-        total = UsageDaily.objects.filter(
-            tenant_id=obj.tenant_id, meter="predictions", dimensions__model=obj.model_ref
-        ).aggregate(n=Sum("quantity"))["n"]
-        return total or 0
+        return model_predictions_total(tenant_id=obj.tenant_id, model_id=obj.model_ref)

@@ -15,13 +15,15 @@ primary key and artifact hash, so a stale entry can never answer.
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
 
-from catalog.artifacts import artifact_read
-from catalog.models import ModelVersion
+from catalog.selectors import artifact_read
+
+if TYPE_CHECKING:
+    from catalog.models import ModelVersion
 
 SKOPS_TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
 
@@ -67,7 +69,7 @@ _cache: "OrderedDict[tuple, Runtime]" = OrderedDict()
 _lock = threading.Lock()
 
 
-def _load(version: ModelVersion) -> Runtime:
+def _load(version: "ModelVersion") -> Runtime:
     task = "classification" if version.signature.get("classes") is not None else "regression"
     common = {
         "version_id": version.pk,
@@ -151,7 +153,7 @@ def _warm_up(runtime: Runtime) -> None:
     runtime.predict(feed, frame)
 
 
-def runtime_for(version: ModelVersion) -> Runtime:
+def runtime_for(version: "ModelVersion") -> Runtime:
     key = (version.pk, version.onnx_sha256 or version.native_sha256)
     with _lock:
         runtime = _cache.get(key)

@@ -228,7 +228,7 @@ def describe_exception(
     if isinstance(exc, SuspiciousOperation):
         return 400, ErrorType.INVALID_REQUEST, "bad_request", "The request was malformed.", None
     if isinstance(exc, drf.APIException):
-        return exc.status_code, _type_for_status(exc.status_code), "error", str(exc.detail), None
+        return exc.status_code, status_error_type(exc.status_code), "error", str(exc.detail), None
     return 500, ErrorType.API, "internal_error", _internal_message(), None
 
 
@@ -243,7 +243,7 @@ def _internal_message() -> str:
     )
 
 
-def _type_for_status(status: int) -> ErrorType:
+def status_error_type(status: int) -> ErrorType:
     return {
         401: ErrorType.AUTHENTICATION,
         402: ErrorType.SPEND_LIMIT,

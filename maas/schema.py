@@ -75,21 +75,68 @@ ERROR_DESCRIPTIONS = {
     "the object's state does not allow this.",
     "413": "The request body is larger than this endpoint accepts.",
     "415": "The body's Content-Type is not one this endpoint reads.",
+    "414": "The request line (path and query) is longer than the server reads.",
     "429": "Over the tenant's requests per minute, or its concurrent jobs (see `Retry-After`).",
+    "431": "The request's headers are larger than the server reads.",
+}
+
+ERROR_NAMES = {
+    "400": "BadRequest",
+    "401": "Unauthorized",
+    "402": "SpendLimitReached",
+    "403": "Forbidden",
+    "404": "NotFound",
+    "409": "Conflict",
+    "413": "PayloadTooLarge",
+    "414": "UriTooLong",
+    "415": "UnsupportedMediaType",
+    "429": "TooManyRequests",
+    "431": "HeadersTooLarge",
 }
 
 _STRING = {"type": "string"}
 _INTEGER = {"type": "integer"}
-_REQUEST_ID = {
-    "schema": _STRING,
-    "description": "The request's id: an incoming one of 8-128 plain characters is kept.",
-    "required": True,
-}
-_RATE_LIMIT_HEADERS = {
+# Shared by every operation: components, referred to from each answer.
+HEADERS = {
+    "X-Request-Id": {
+        "schema": _STRING,
+        "description": "The request's id: an incoming one of 8-128 plain characters is kept.",
+        "required": True,
+    },
     "X-RateLimit-Limit": {"schema": _INTEGER, "description": "Requests per minute allowed."},
     "X-RateLimit-Remaining": {"schema": _INTEGER, "description": "Requests left in the window."},
     "X-RateLimit-Reset": {"schema": _INTEGER, "description": "Seconds until the window ends."},
+    "Idempotent-Replayed": {
+        "schema": {"type": "string", "enum": ["true"]},
+        "description": "Present on the stored answer to a repeated request.",
+    },
+    "Retry-After": {"schema": _INTEGER, "description": "Seconds to wait.", "required": True},
+    "WWW-Authenticate": {"schema": _STRING, "description": '`Bearer realm="maas"`.'},
 }
+_ANSWER_HEADERS = (
+    "X-Request-Id",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+)
+
+
+def _header(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def _error_response(status: str) -> dict[str, Any]:
+    headers = {"X-Request-Id": _header("X-Request-Id")}
+    if status == "401":
+        headers["WWW-Authenticate"] = _header("WWW-Authenticate")
+    if status == "429":
+        headers["Retry-After"] = _header("Retry-After")
+    return {
+        "description": ERROR_DESCRIPTIONS[status],
+        "headers": headers,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -159,36 +206,23 @@ class TenantAutoSchema(AutoSchema):
         policy = self._policy()
         if operation is None or policy is None:
             return operation
-        error = self.resolve_serializer(ErrorOutput, "response").ref
+        self.resolve_serializer(ErrorOutput, "response")  # the Error component
         responses: dict[str, Any] = operation["responses"]
         for answer in responses.values():
             headers = answer.setdefault("headers", {})
-            headers["X-Request-Id"] = _REQUEST_ID
-            headers.update(_RATE_LIMIT_HEADERS)
+            for name in _ANSWER_HEADERS:
+                headers[name] = _header(name)
             if self.method == "POST":
-                headers["Idempotent-Replayed"] = {
-                    "schema": {"type": "string", "enum": ["true"]},
-                    "description": "Present on the stored answer to a repeated request.",
-                }
+                headers["Idempotent-Replayed"] = _header("Idempotent-Replayed")
         for status in self._error_statuses(policy, "requestBody" in operation):
-            if status in responses:
-                continue
-            headers: dict[str, Any] = {"X-Request-Id": _REQUEST_ID}
-            if status == "401":
-                headers["WWW-Authenticate"] = {"schema": _STRING}
-            if status == "429":
-                headers["Retry-After"] = {"schema": _INTEGER, "required": True}
-            responses[status] = {
-                "description": ERROR_DESCRIPTIONS[status],
-                "headers": headers,
-                "content": {"application/json": {"schema": error}},
-            }
+            responses.setdefault(status, {"$ref": f"#/components/responses/{ERROR_NAMES[status]}"})
         return operation
 
     def _error_statuses(self, policy, has_body: bool) -> list[str]:
         # 404: the object the path or the body names is not the tenant's (or any path we do
         # not serve).
-        statuses = ["400", "401", "403", "404", "429"]
+        # 414/431: gunicorn refuses a request line or headers over its limits (maas.server).
+        statuses = ["400", "401", "403", "404", "414", "429", "431"]
         if self.method in policy.spend_checked:
             statuses.append("402")
         if self.method == "POST":
@@ -199,6 +233,16 @@ class TenantAutoSchema(AutoSchema):
 
 
 KEEPS_OBJECT = "x-keeps-object"  # a DELETE that ends the object's use but keeps it readable
+
+
+def components_hook(result: dict, generator, request, public) -> dict:
+    """The shared headers and error answers that TenantAutoSchema refers to."""
+    components = result.setdefault("components", {})
+    components["headers"] = HEADERS
+    components["responses"] = {
+        name: _error_response(status) for status, name in ERROR_NAMES.items()
+    }
+    return result
 
 
 def links_hook(result: dict, generator, request, public) -> dict:

@@ -79,7 +79,42 @@ class _OneSend:
         return getattr(self.sock, name)
 
 
+def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's answer to a request it could not parse (a request line over
+    --limit-request-line is 414, headers over their limits 431, malformed ones 400), in the
+    contract's error shape instead of its HTML page, with a request id of its own."""
+    import orjson
+
+    from maas.errors import error_body, status_error_type
+    from maas.logging import new_request_id, request_id_var
+
+    request_id = new_request_id()
+    token = request_id_var.set(request_id)
+    try:
+        code = reason.lower().replace(" ", "_")
+        error_type = status_error_type(status_int)
+        message = f"{reason}: {mesg}" if mesg else reason
+        body = orjson.dumps(error_body(error_type, code, message))
+    finally:
+        request_id_var.reset(token)
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        f"X-Request-Id: {request_id}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin1") + body)
+
+
 class KeepAliveWorker(base.Worker):
+    def handle_error(self, req, client, addr, exc) -> None:
+        # gunicorn's own handling (status, log lines), written out by write_json_error: the
+        # worker runs one request at a time, so swapping gunicorn's writer for the call is safe.
+        html_writer, util.write_error = util.write_error, write_json_error
+        try:
+            super().handle_error(req, client, addr, exc)
+        finally:
+            util.write_error = html_writer
+
     def init_process(self) -> None:
         self.selector = selectors.DefaultSelector()
         # Kept-alive connections by when they go idle for too long, oldest first: a dict keeps

@@ -228,6 +228,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "maas.schema.components_hook",
         "maas.schema.links_hook",
     ],
 }

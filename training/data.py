@@ -7,12 +7,13 @@ encoded, unseen values at prediction time encode as all zeros.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from catalog.models import Dataset
+if TYPE_CHECKING:
+    from catalog.models import Dataset
 from catalog.selectors import dataset_open
 
 
@@ -54,7 +55,7 @@ def _read_csv(f, dtypes: dict[str, str]) -> pd.DataFrame:
         return pd.read_csv(f, dtype=str, **options)
 
 
-def load_table(dataset: Dataset, *, features: list[str], target: str, task: str) -> Table:
+def load_table(dataset: "Dataset", *, features: list[str], target: str, task: str) -> Table:
     dtypes = {c["name"]: c["dtype"] for c in dataset.columns}
     with dataset_open(dataset=dataset) as f:
         if dataset.format == "csv":

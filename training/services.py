@@ -8,9 +8,13 @@ from typing import Any
 from django.conf import settings
 
 from billing.services import job_usage_record
-from catalog.artifacts import artifact_write
 from catalog.selectors import dataset_get
-from catalog.services import ModelTaskMismatch, model_check_name, model_version_publish
+from catalog.services import (
+    ModelTaskMismatch,
+    artifact_write,
+    model_check_name,
+    model_version_publish,
+)
 from maas.errors import InvalidRequest, NotFound
 from maas.jobs import (
     Job,

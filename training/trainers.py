@@ -6,11 +6,12 @@ within one chunk.
 """
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from catalog.models import Dataset
+if TYPE_CHECKING:
+    from catalog.models import Dataset
 from training.algorithms import Algorithm
 from training.data import Table, TrainingDataError, build_preprocessor, load_table
 from training.fast_trees import forget_prepared, prepare_forest
@@ -37,7 +38,7 @@ def train(
     *,
     algorithm: Algorithm,
     params: dict[str, Any],
-    dataset: Dataset,
+    dataset: "Dataset",
     features: list[str],
     target: str,
     validation_split: float,

@@ -95,7 +95,8 @@ class Client:
             self.file.readline()
         else:
             body = self.file.read(int(headers["content-length"]))
-        return status, headers, json.loads(body) if status == 200 else {}
+        is_json = status == 200 or headers.get("content-type") == "application/json"
+        return status, headers, json.loads(body) if is_json else {}
 
     def closed_by_server(self) -> bool:
         return self.file.read(1) == b""
@@ -179,6 +180,28 @@ def test_an_application_error_is_a_500_and_the_worker_goes_on(server):
     again.send("/echo")
     assert again.answer()[0] == 200
     again.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status", "code"),
+    [
+        ("/echo?" + "x" * 5000, "", 414, "uri_too_long"),
+        ("/echo", "X-Big: " + "y" * 9000 + "\r\n", 431, "request_header_fields_too_large"),
+        ("/echo", "Bad Header\r\n", 400, "bad_request"),
+    ],
+)
+def test_a_request_gunicorn_cannot_read_is_refused_in_the_error_shape(
+    server, path, headers, status, code
+):
+    client = Client(server)
+    client.send(path, headers=headers)
+    got, answer_headers, body = client.answer()
+    assert got == status
+    assert answer_headers["content-type"] == "application/json"
+    error = body["error"]
+    assert error["type"] == "invalid_request_error" and error["code"] == code, error
+    assert error["request_id"] == answer_headers["x-request-id"] and error["message"]
+    client.close()
 
 
 def test_keep_alive_zero_closes_after_every_answer_like_sync():

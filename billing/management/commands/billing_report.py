@@ -6,7 +6,7 @@ from django.utils import timezone
 from billing.meters import METER_ORDER
 from billing.reports import revenue_by_tenant_and_meter
 from billing.rollups import month_start
-from tenants.models import Tenant
+from tenants.selectors import tenants_by_id
 
 
 class Command(BaseCommand):
@@ -24,9 +24,7 @@ class Command(BaseCommand):
         else:
             period = month_start(month_start(timezone.now()) - timedelta(days=1))
         revenue = revenue_by_tenant_and_meter(period)
-        names = dict(
-            Tenant.objects.filter(pk__in={t for t, _ in revenue}).values_list("id", "name")
-        )
+        names = dict(tenants_by_id({t for t, _ in revenue}).values_list("id", "name"))
         self.stdout.write(f"Revenue for {period:%Y-%m} (finalized invoices)")
         self.stdout.write(f"{'tenant':<40} {'meter':<22} {'amount':>14}")
         total = 0
