@@ -35,7 +35,12 @@ class GroupByField(serializers.Field):
     """`meter,model,day`: any of them, comma-separated; `meter` is always included."""
 
     def to_internal_value(self, data: Any) -> set[str]:
-        parts = [] if data == "" else data.split(",")
+        if not isinstance(data, str) or data == "":
+            raise serializers.ValidationError(
+                "group_by takes meter, model and day, comma-separated; leave it out to group by "
+                "meter alone."
+            )
+        parts = data.split(",")
         unknown = [p for p in parts if p not in GROUP_BY]
         if unknown:
             raise serializers.ValidationError(
@@ -74,7 +79,7 @@ USAGE_PARAMETERS = [
     OpenApiParameter("end", OpenApiTypes.DATE, description="Last day (UTC), inclusive; today."),
     OpenApiParameter(
         "group_by",
-        {"type": "array", "items": {"type": "string", "enum": list(GROUP_BY)}},
+        {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(GROUP_BY)}},
         style="form",
         explode=False,
         description="Any of meter, model, day, comma-separated; meter is always included.",

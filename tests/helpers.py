@@ -1,5 +1,7 @@
 """Helpers the tests share (import them; fixtures live in conftest.py)."""
 
+import json
+
 import requests
 
 
@@ -60,3 +62,59 @@ def live_worker() -> str:
     import socket
 
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class OpenApiDocument:
+    """docs/openapi.json, for checking real answers against it (what the tests send and get is
+    the contract's). OpenAPI 3.0's `nullable` is read as JSON Schema's `null` type."""
+
+    def __init__(self, path=None):
+        from pathlib import Path
+
+        path = path or Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
+        self.document = json.loads(Path(path).read_text())
+        self.operations = {
+            op["operationId"]: op
+            for item in self.document["paths"].values()
+            for op in item.values()
+            if isinstance(op, dict) and "operationId" in op
+        }
+
+    def _resolve(self, node):
+        while isinstance(node, dict) and "$ref" in node:
+            target = self.document
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    def _json_schema(self, node):
+        node = self._resolve(node)
+        if isinstance(node, list):
+            return [self._json_schema(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: self._json_schema(v) for k, v in node.items() if k != "nullable"}
+        if node.get("nullable"):
+            return {"anyOf": [out, {"type": "null"}]}
+        return out
+
+    def check(self, operation_id: str, response) -> None:
+        """Fails unless the answer's status, content type and body are the document's."""
+        import jsonschema
+
+        responses = self.operations[operation_id]["responses"]
+        status = str(response.status_code)
+        assert status in responses, (operation_id, status, sorted(responses))
+        answer = self._resolve(responses[status])
+        for name, header in answer.get("headers", {}).items():
+            if self._resolve(header).get("required"):
+                assert name in response.headers, (operation_id, status, name)
+        content = answer.get("content")
+        if not content:
+            return
+        media_type = response.headers["Content-Type"].split(";")[0]
+        assert media_type in content, (operation_id, media_type, sorted(content))
+        if media_type == "application/json":
+            schema = self._json_schema(content[media_type]["schema"])
+            jsonschema.validate(response.json(), schema)

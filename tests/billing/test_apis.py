@@ -141,6 +141,8 @@ def test_recorded_usage_shows_in_the_upcoming_invoice_without_a_rollup(billed_te
         ({"start": "2026-02-10", "end": "2026-02-01"}, "end"),
         ({"start": "2024-01-01", "end": "2026-01-01"}, "end"),
         ({"group_by": "meter,tenant"}, "group_by"),
+        ({"group_by": ""}, "group_by"),
+        ({"group_by": "meter,"}, "group_by"),
     ],
 )
 def test_usage_rejects_bad_queries(billing_api, params, param):
