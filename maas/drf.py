@@ -5,11 +5,14 @@ being created."""
 
 from typing import Any
 
+from django.conf import settings
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from maas.errors import error_parts
+from maas.jsonbody import json_body_load
 from maas.principal import Principal
 
 
@@ -35,3 +38,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if status >= 500:
         response._has_been_logged = True  # logged with the request id; Django need not
     return response
+
+
+class JsonBodyParser(BaseParser):
+    """DRF's JSON parser, replaced by the one every path uses (maas/jsonbody.py): orjson, and
+    a nesting cap where DRF's parser raised RecursionError, a 500."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        return json_body_load(stream.read(), max_depth=settings.MAAS_MAX_JSON_DEPTH)

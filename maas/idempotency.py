@@ -10,10 +10,13 @@ Invariant: for one (tenant, key), the handler's effects happen at most once whil
   fingerprint is 409 `idempotency_key_reused`; a repeat while the first still runs is 409
   `idempotency_key_in_use`.
 - Answers a retry could change (402, 429, 5xx) are not stored: the key is released instead.
+- A record never holds a secret: an answer that shows one once is stored without it
+  (`idempotency_replay_as`), so its replay shows the object and not the secret.
 """
 
 import hashlib
 import re
+import tempfile
 from datetime import timedelta
 
 from django.conf import settings
@@ -30,6 +33,8 @@ _META_KEY = (
 )
 _REPLAYED_HEADERS = ("Content-Type", "Location")
 _NOT_STORED_STATUSES = frozenset({402, 429})
+SPOOL_MEMORY_BYTES = 1024 * 1024
+SPOOL_CHUNK_BYTES = 256 * 1024
 
 
 # Visible ASCII: what an HTTP header carries unchanged (edge spaces are trimmed on the way).
@@ -52,16 +57,31 @@ def idempotency_key_from(request: HttpRequest) -> str | None:
 
 
 def request_fingerprint(request: HttpRequest) -> str:
-    """sha256 of method, full path and body. A multipart upload is not read into memory here:
-    its fingerprint is its content type and length."""
+    """sha256 of method, full path and body. A multipart upload (up to a gigabyte) is hashed as
+    it is read, not held in memory: see `_spooled_body_digest`."""
     digest = hashlib.sha256()
     digest.update(request.method.encode() + b"\n" + request.get_full_path().encode() + b"\n")
-    content_type = request.META.get("CONTENT_TYPE", "")
-    if content_type.startswith("multipart/"):
-        digest.update(b"multipart:" + request.META.get("CONTENT_LENGTH", "").encode())
+    if request.META.get("CONTENT_TYPE", "").startswith("multipart/"):
+        _spooled_body_digest(request, digest)
     else:
         digest.update(request.body)
     return digest.hexdigest()
+
+
+def _spooled_body_digest(request: HttpRequest, digest) -> None:
+    """Reads the body from the client once, hashing it on the way into a spool (memory up to
+    SPOOL_MEMORY_BYTES, then an unlinked temporary file), and gives the request the spool to
+    read from: the form parser that the view runs later reads the same bytes from here. Only
+    a POST with an Idempotency-Key pays for it. Django's HttpRequest reads its body through
+    `_stream` and refuses to parse once `_read_started`; both have been so since Django 1.x."""
+    # Lives as long as the request (its file is unlinked from the start): no context manager.
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115
+    while chunk := request.read(SPOOL_CHUNK_BYTES):
+        digest.update(chunk)
+        spool.write(chunk)
+    spool.seek(0)
+    request._stream = spool
+    request._read_started = False
 
 
 def idempotency_begin(
@@ -123,11 +143,24 @@ def should_store(status_code: int) -> bool:
     return status_code < 500 and status_code not in _NOT_STORED_STATUSES
 
 
+_REPLAY_CONTENT = "idempotency_replay_content"
+
+
+def idempotency_replay_as(response: HttpResponse, content: bytes) -> HttpResponse:
+    """Marks `response` to be stored, and so replayed, with `content` as its body: for an
+    answer that holds what must be shown once (a new key's secret), which the record (kept 24 h,
+    readable by any admin key of the tenant that repeats the request) must never hold."""
+    setattr(response, _REPLAY_CONTENT, content)
+    return response
+
+
 def idempotency_complete(record: IdempotencyRecord, response: HttpResponse) -> None:
-    """Stores the rendered answer. Call inside the transaction that holds the handler's writes."""
+    """Stores the answer to replay: the rendered body, or the one `idempotency_replay_as` set.
+    Call inside the transaction that holds the handler's writes."""
     record.state = IdempotencyRecord.State.DONE
     record.status_code = response.status_code
-    record.response_body = bytes(response.content)
+    replay = getattr(response, _REPLAY_CONTENT, None)
+    record.response_body = bytes(response.content) if replay is None else replay
     record.response_headers = {h: response[h] for h in _REPLAYED_HEADERS if h in response}
     record.save(update_fields=["state", "status_code", "response_body", "response_headers"])
 

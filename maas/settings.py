@@ -205,7 +205,7 @@ REST_FRAMEWORK = {
     # The schema class also registers the API key scheme with drf-spectacular (maas/schema.py).
     "DEFAULT_SCHEMA_CLASS": "maas.schema.TenantAutoSchema",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "maas.serializers.FixedFormatNegotiation",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["maas.drf.JsonBodyParser"],
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -235,6 +235,8 @@ SPECTACULAR_SETTINGS = {
 
 # Largest JSON (non-upload) request body; bigger is 413 before the body is read.
 MAAS_MAX_JSON_BODY_BYTES = env.int("MAAS_MAX_JSON_BODY_BYTES", default=10 * 1000 * 1000)
+# Arrays and objects nested deeper than this in a JSON body are 400 (maas/jsonbody.py).
+MAAS_MAX_JSON_DEPTH = env.int("MAAS_MAX_JSON_DEPTH", default=32)
 # Largest multipart body of any plan; the tenant's own max_upload_bytes is enforced by the upload.
 MAAS_MAX_UPLOAD_BODY_BYTES = env.int(
     "MAAS_MAX_UPLOAD_BODY_BYTES", default=1_000_000_000 + 1_000_000

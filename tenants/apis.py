@@ -1,5 +1,6 @@
 """Tenant and API key endpoints (API.md "Tenant and keys")."""
 
+import orjson
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -8,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from maas.base_views import TenantAPIView
+from maas.idempotency import idempotency_replay_as
 from maas.schema import KEEPS_OBJECT, LIST_PARAMETERS
 from maas.scopes import ALL_SCOPES, Scope
 from maas.serializers import (
@@ -81,7 +83,12 @@ class ApiKeyOutput(serializers.Serializer):
 
 
 class ApiKeyCreatedOutput(ApiKeyOutput):
-    api_key = serializers.CharField(help_text="The key itself: shown this once, never again.")
+    api_key = serializers.CharField(
+        allow_null=True,
+        help_text="The key itself: shown this once, never again. A repeat of the request with "
+        "its Idempotency-Key answers the same key with `api_key` null: the secret is never "
+        "stored, so a client that lost the first answer revokes the key and makes another.",
+    )
 
 
 class ApiKeyCreateInput(StrictSerializer):
@@ -118,9 +125,13 @@ class ApiKeyListApi(TenantAPIView):
     def post(self, request: Request) -> Response:
         data = ApiKeyCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        key, raw = services.api_key_create(tenant=request.tenant, **data.validated_data)
+        key, raw = services.api_key_create(
+            tenant=request.tenant, granted_by=request.auth.scopes, **data.validated_data
+        )
         key.api_key = raw
-        return Response(ApiKeyCreatedOutput(key).data, status=status.HTTP_201_CREATED)
+        body = ApiKeyCreatedOutput(key).data
+        response = Response(body, status=status.HTTP_201_CREATED)
+        return idempotency_replay_as(response, orjson.dumps({**body, "api_key": None}))
 
 
 class ApiKeyDetailApi(TenantAPIView):

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from maas.errors import Forbidden
 from maas.generation import generation_bump
 from maas.scopes import ALL_SCOPES
 from tenants.keys import generate_key
@@ -60,10 +61,22 @@ def api_key_create(
     scopes: list[str],
     name: str = "",
     expires_at: datetime | None = None,
+    granted_by: frozenset[str] | None = None,
 ) -> tuple[ApiKey, str]:
+    """A new key and its secret (shown once). `granted_by`: the scopes of the key that asks for
+    it, when a key asks (an operator's command does not): a key makes keys with at most its own
+    scopes, so a key that leaked cannot mint a stronger one."""
     unknown = set(scopes) - set(ALL_SCOPES)
     if not scopes or unknown:
         raise ValueError(f"scopes must be a non-empty subset of {', '.join(ALL_SCOPES)}")
+    if granted_by is not None and not set(scopes) <= granted_by:
+        lacking = ", ".join(s for s in ALL_SCOPES if s in set(scopes) - granted_by)
+        held = ", ".join(s for s in ALL_SCOPES if s in granted_by)
+        raise Forbidden(
+            f"This key cannot grant {lacking}: a key makes keys with only the scopes it has "
+            f"({held}). Ask with a key that has them.",
+            param="scopes",
+        )
     key = ApiKey(
         tenant=tenant,
         name=name,

@@ -180,6 +180,17 @@ def test_other_bad_requests(api, trained, settings):
         content_type="application/json",
     )
     assert_error(nan, 400, "invalid_request_error")
+    # Nested past any depth a row takes, in a row, in version, and past orjson's own 1,024.
+    for body in (
+        '{"inputs": [{"a": ' + "[" * 900 + "]" * 900 + "}]}",
+        '{"inputs": [' + "[" * 900 + "]" * 900 + "]}",
+        '{"inputs": [], "version": ' + "[" * 900 + "]" * 900 + "}",
+        '{"inputs": ' + "[" * 5000 + "]" * 5000 + "}",
+    ):
+        deep = api.post(
+            f"/v1/models/{job.model_id}/predict", data=body, content_type="application/json"
+        )
+        assert_error(deep, 400, "invalid_request_error")
     assert_error(api.get(f"/v1/models/{job.model_id}/predict"), 405, "invalid_request_error")
     assert_error(predict(api, "mdl_nope", {"inputs": rows[:1]}), 404, "not_found_error")
 

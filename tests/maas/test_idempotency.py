@@ -1,9 +1,11 @@
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from freezegun import freeze_time
 
+from catalog.models import Dataset
 from maas.idempotency import idempotency_begin, purge_expired_idempotency_records
 from maas.models import IdempotencyRecord
 from tenants.models import ApiKey
@@ -25,9 +27,37 @@ def test_replay_answers_the_first_response_and_does_nothing_else(api, tenant):
     second = post_key(api)
     assert second.status_code == 201
     assert second.headers["Idempotent-Replayed"] == "true"
-    assert second.json() == first.json()  # the same key id and secret, once created
+    # The same key, once created; its secret was shown once and is not kept to be shown again.
+    assert second.json() == {**first.json(), "api_key": None}
     assert second.headers["Content-Type"] == "application/json"
     assert ApiKey.objects.filter(tenant=tenant, name="deploy").count() == 1
+
+
+def test_no_record_holds_a_secret(api):
+    secret = post_key(api).json()["api_key"]
+    assert secret.startswith("mk_")
+    (record,) = IdempotencyRecord.objects.all()
+    assert secret.encode() not in bytes(record.response_body)
+
+
+def upload(api, content: bytes, key: str = "idem-upload"):
+    return api.post(
+        "/v1/datasets",
+        {"file": SimpleUploadedFile("t.csv", content)},
+        format="multipart",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+
+def test_a_multipart_body_is_fingerprinted_by_its_content(api, settings):
+    settings.MAAS_USAGE_SINK = "database"
+    first = upload(api, b"a,b\n1,2\n3,4\n")
+    assert first.status_code == 201, first.json()
+    again = upload(api, b"a,b\n1,2\n3,4\n")
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    same_length = upload(api, b"a,b\n9,9\n9,9\n")
+    assert_error(same_length, 409, "conflict_error", "idempotency_key_reused")
+    assert Dataset.objects.count() == 1
 
 
 def test_same_key_different_body_is_409_reused(api):

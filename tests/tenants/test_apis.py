@@ -85,6 +85,26 @@ def test_create_key_returns_the_secret_once_and_it_works(api, client_for):
 
 
 @pytest.mark.parametrize(
+    ("held", "asked", "allowed"),
+    [
+        (["admin"], ["admin"], True),
+        (["admin", "read", "predict"], ["predict"], True),
+        (["admin"], ["predict"], False),  # an admin key cannot grant what it lacks
+        (["admin", "read"], ["read", "write"], False),
+    ],
+)
+def test_a_key_makes_keys_with_at_most_its_own_scopes(client_for, tenant, held, asked, allowed):
+    client = client_for(ApiKeyFactory(tenant=tenant, scopes=held))
+    response = client.post("/v1/api-keys", {"scopes": asked}, format="json")
+    if allowed:
+        assert response.status_code == 201 and response.json()["scopes"] == asked
+    else:
+        error = assert_error(response, 403, "permission_error", "insufficient_scope")
+        assert error["param"] == "scopes" and "cannot grant" in error["message"]
+        assert ApiKey.objects.filter(tenant=tenant).count() == 1  # only the asking key
+
+
+@pytest.mark.parametrize(
     ("body", "param", "code"),
     [
         ({"name": "x"}, "scopes", "parameter_missing"),
