@@ -27,6 +27,7 @@ after steps 2-7 have passed, and its usage is recorded at most once per admitted
 """
 
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
@@ -270,14 +271,53 @@ def _access_log_write(request: HttpRequest, status: int, started: float) -> None
     )
 
 
+def _body_cap(content_type: str) -> int:
+    multipart = content_type.startswith("multipart/")
+    return settings.MAAS_MAX_UPLOAD_BODY_BYTES if multipart else settings.MAAS_MAX_JSON_BODY_BYTES
+
+
+def body_unsized_spool(environ: dict) -> None:
+    """A body sent without a Content-Length (`Transfer-Encoding: chunked`; gunicorn has undone
+    the chunking) made readable as if it had one: read into a spool (memory up to 1 MB, then an
+    unlinked temporary file) up to the cap `body_size_check` applies, and CONTENT_LENGTH set to
+    what was read. Django reads a body without CONTENT_LENGTH as empty, so without this a
+    chunked POST lost its body. Past the cap reading stops, and the request is refused with
+    413 by `body_size_check` (the worker closes the connection: the rest was never read)."""
+    if (
+        environ.get("CONTENT_LENGTH")
+        or "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    ):
+        return
+    cap = _body_cap(environ.get("CONTENT_TYPE", ""))
+    # Lives as long as the request (its file is unlinked from the start): no context manager.
+    spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115
+    source, size = environ["wsgi.input"], 0
+    while size <= cap and (chunk := source.read(min(256 * 1024, cap + 1 - size))):
+        spool.write(chunk)
+        size += len(chunk)
+    spool.seek(0)
+    environ["wsgi.input"], environ["CONTENT_LENGTH"] = spool, str(size)
+    if size > cap:
+        environ[UNSIZED_OVER_CAP] = True
+
+
+UNSIZED_OVER_CAP = "maas.body_over_cap"
+
+
 def body_size_check(request: HttpRequest) -> None:
     """Refuses a body larger than the cap from its Content-Length, before anything reads it:
     JSON bodies get MAAS_MAX_JSON_BODY_BYTES, multipart uploads MAAS_MAX_UPLOAD_BODY_BYTES (the
-    largest plan's; the tenant's own limit is the upload endpoint's). Django's
-    DATA_UPLOAD_MAX_MEMORY_SIZE still guards bodies sent without a Content-Length."""
+    largest plan's; the tenant's own limit is the upload endpoint's). A chunked body has been
+    given a Content-Length by `body_unsized_spool`, which stopped reading past the cap."""
     raw = request.META.get("CONTENT_LENGTH")
     if not raw:
         return
+    limit = _body_cap(request.META.get("CONTENT_TYPE", ""))
+    if request.META.get(UNSIZED_OVER_CAP):
+        raise PayloadTooLarge(
+            f"The request body (sent chunked) is larger than {limit} bytes, the most this "
+            "endpoint accepts. Send less per request."
+        )
     try:
         length = int(raw)
         if length < 0:
@@ -286,8 +326,6 @@ def body_size_check(request: HttpRequest) -> None:
         raise InvalidRequest(
             f"Content-Length {raw!r} is not a byte count.", code="bad_request"
         ) from None
-    multipart = request.META.get("CONTENT_TYPE", "").startswith("multipart/")
-    limit = settings.MAAS_MAX_UPLOAD_BODY_BYTES if multipart else settings.MAAS_MAX_JSON_BODY_BYTES
     if length > limit:
         raise PayloadTooLarge(
             f"The request body is {length} bytes; the most this endpoint accepts is "

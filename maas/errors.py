@@ -11,8 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
+from django.core.exceptions import DisallowedHost, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -225,6 +225,9 @@ def describe_exception(
         return 413, ErrorType.INVALID_REQUEST, "request_too_large", message, None
     if isinstance(exc, DjangoValidationError):
         return 400, ErrorType.INVALID_REQUEST, "parameter_invalid", "; ".join(exc.messages), None
+    if isinstance(exc, DisallowedHost):
+        message = "The Host header names a host this server does not answer for (ALLOWED_HOSTS)."
+        return 400, ErrorType.INVALID_REQUEST, "host_not_allowed", message, None
     if isinstance(exc, SuspiciousOperation):
         return 400, ErrorType.INVALID_REQUEST, "bad_request", "The request was malformed.", None
     if isinstance(exc, drf.APIException):

@@ -24,6 +24,7 @@ from maas.admission import (
     Answer,
     LeanResponse,
     body_size_check,
+    body_unsized_spool,
     error_answer,
     request_close,
     request_open,
@@ -93,6 +94,7 @@ class Application:
         self.hot = HotPath(self.default)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        body_unsized_spool(environ)  # before Django reads CONTENT_LENGTH: chunked bodies
         if HOT_PATH.match(environ.get("PATH_INFO", "")) and not environ.get("SCRIPT_NAME"):
             return self.hot(environ, start_response)
         return self.default(environ, start_response)

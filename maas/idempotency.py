@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.http import parse_header_parameters
 
 from maas.errors import Conflict, InvalidRequest
 from maas.models import IdempotencyRecord
@@ -72,16 +73,44 @@ def _spooled_body_digest(request: HttpRequest, digest) -> None:
     """Reads the body from the client once, hashing it on the way into a spool (memory up to
     SPOOL_MEMORY_BYTES, then an unlinked temporary file), and gives the request the spool to
     read from: the form parser that the view runs later reads the same bytes from here. Only
-    a POST with an Idempotency-Key pays for it. Django's HttpRequest reads its body through
-    `_stream` and refuses to parse once `_read_started`; both have been so since Django 1.x."""
+    a POST with an Idempotency-Key pays for it. The hash leaves out the multipart boundary,
+    which clients draw at random per attempt (requests, curl): a retry of the same upload is
+    the same request. Django's HttpRequest reads its body through `_stream` and refuses to
+    parse once `_read_started`; both have been so since Django 1.x."""
+    _, params = parse_header_parameters(request.META.get("CONTENT_TYPE", ""))
+    boundary = params.get("boundary", "").encode("latin-1")
+    without = _BoundaryStripper(boundary, digest) if boundary else digest
     # Lives as long as the request (its file is unlinked from the start): no context manager.
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115
     while chunk := request.read(SPOOL_CHUNK_BYTES):
-        digest.update(chunk)
+        without.update(chunk)
         spool.write(chunk)
+    if boundary:
+        without.flush()
     spool.seek(0)
     request._stream = spool
     request._read_started = False
+
+
+class _BoundaryStripper:
+    """Feeds `digest` a stream with every occurrence of `boundary` taken out, whatever the
+    chunks' edges: the last len(boundary) - 1 bytes of each piece wait for the next one, since a
+    boundary may begin there."""
+
+    def __init__(self, boundary: bytes, digest):
+        self.boundary, self.digest, self.pending = boundary, digest, b""
+
+    def update(self, chunk: bytes) -> None:
+        *whole, last = (self.pending + chunk).split(self.boundary)
+        for part in whole:
+            self.digest.update(part + b"\0")  # where a boundary was
+        cut = max(0, len(last) - (len(self.boundary) - 1))
+        self.digest.update(last[:cut])
+        self.pending = last[cut:]
+
+    def flush(self) -> None:
+        self.digest.update(self.pending)
+        self.pending = b""
 
 
 def idempotency_begin(

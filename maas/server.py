@@ -28,13 +28,15 @@ from datetime import datetime
 
 from gunicorn import http, util
 from gunicorn import sock as gsock
-from gunicorn.http import wsgi
+from gunicorn.http import body, wsgi
 from gunicorn.workers import base
 
 # How often the worker tells the arbiter it is alive: a file's mtime, a syscall each time.
 NOTIFY_EVERY_S = 0.5
 # Up to this size a body is copied behind the header block to go out in one send.
 COALESCE_MAX_BYTES = 256 * 1024
+# A body left unread up to this size is drained to keep the connection; a larger one closes it.
+DRAIN_MAX_BYTES = 64 * 1024
 
 
 class _Connection:
@@ -103,6 +105,17 @@ def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
         f"X-Request-Id: {request_id}\r\n\r\n"
     )
     util.write_nonblock(sock, head.encode("latin1") + body)
+
+
+def body_unread(req) -> float:
+    """How many bytes of the request's body the application has not read (infinity for a
+    chunked body not read to its end: its size is unknown)."""
+    reader = getattr(req.body, "reader", None)
+    if isinstance(reader, body.LengthReader):
+        return reader.length
+    if isinstance(reader, body.ChunkedReader) and reader.parser is not None:
+        return float("inf")
+    return 0
 
 
 class KeepAliveWorker(base.Worker):
@@ -231,7 +244,17 @@ class KeepAliveWorker(base.Worker):
                 self.alive = False
             if not self.alive or not self.cfg.keepalive:
                 resp.force_close()
-            respiter = self.wsgi(environ, resp.start_response)
+
+            def start_response(status, headers, exc_info=None):
+                # An answer given before the body was read (a 413 from its length, a refused
+                # key): draining a large rest would hold the worker, so the answer says
+                # `Connection: close` and means it, instead of promising keep-alive and then
+                # dropping the connection.
+                if body_unread(req) > DRAIN_MAX_BYTES:
+                    resp.force_close()
+                return resp.start_response(status, headers, exc_info)
+
+            respiter = self.wsgi(environ, start_response)
             try:
                 if isinstance(respiter, environ["wsgi.file_wrapper"]):
                     resp.write_file(respiter)

@@ -1,12 +1,12 @@
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from rest_framework.test import APIClient
 
 from maas.generation import hot_caches_clear
 from tests.factories import ApiKeyFactory, TenantFactory
-from tests.helpers import HttpApi
+from tests.helpers import HttpApi, gunicorn_start, gunicorn_stop
 
 
 @pytest.fixture(autouse=True)
@@ -69,3 +69,51 @@ def price_books(db):
     from billing.price_book_defaults import ensure_default_price_books
 
     ensure_default_price_books(PriceBook, MeterPrice)
+
+
+@pytest.fixture
+def serve(settings, tmp_path) -> Iterator[Callable[..., str]]:
+    """Starts gunicorn on maas.wsgi as the Procfile runs it (maas's own worker), on this test's
+    database and files, and answers its base URL; `serve(workers=2, MAAS_X="...")`. Needs a
+    transactional test (the server is another process). Stopped when the test ends."""
+    from tests.billing.subprocess_env import child_env
+
+    processes = []
+
+    def start(workers: int = 1, **environment: str) -> str:
+        env = child_env(
+            MAAS_MEDIA_ROOT=str(settings.MEDIA_ROOT),
+            MAAS_DATA_DIR=str(tmp_path / "data"),
+            **environment,
+        )
+        process, url = gunicorn_start(env, workers)
+        processes.append(process)
+        return url
+
+    yield start
+    for process in processes:
+        gunicorn_stop(process)
+
+
+@pytest.fixture(scope="module")
+def module_server(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
+    """One gunicorn (2 worker processes) for a whole test module, on the test database, usage
+    recorded in the database; tests in the module make their own tenants and keys."""
+    from tests.billing.subprocess_env import child_env
+
+    data = tmp_path_factory.mktemp("server")
+    with django_db_blocker.unblock():
+        env = child_env(
+            MAAS_MEDIA_ROOT=str(data / "files"),
+            MAAS_DATA_DIR=str(data / "data"),
+            MAAS_USAGE_SINK="database",
+        )
+    process, url = gunicorn_start(env, workers=2)
+    yield url
+    gunicorn_stop(process)
+
+
+@pytest.fixture
+def served(serve) -> str:
+    """One gunicorn worker process serving this test (see `serve`)."""
+    return serve()

@@ -118,3 +118,87 @@ class OpenApiDocument:
         if media_type == "application/json":
             schema = self._json_schema(content[media_type]["schema"])
             jsonschema.validate(response.json(), schema)
+
+
+class RawClient:
+    """A raw HTTP/1.1 connection: requests written as bytes, answers read one at a time."""
+
+    def __init__(self, port: int, timeout: float = 10):
+        import socket
+
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.file = self.sock.makefile("rb")
+
+    def send(self, path: str, body: bytes = b"", headers: str = "") -> None:
+        self.sock.sendall(self.request(path, body, headers))
+
+    @staticmethod
+    def request(path: str, body: bytes = b"", headers: str = "") -> bytes:
+        method = "POST" if body else "GET"
+        head = f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len(body)}\r\n"
+        return f"{head}{headers}\r\n".encode() + body
+
+    def answer(self) -> tuple[int, dict[str, str], dict]:
+        status = int(self.file.readline().split()[1])
+        headers = {}
+        while (line := self.file.readline()) not in (b"\r\n", b""):
+            name, value = line.decode().split(":", 1)
+            headers[name.lower()] = value.strip()
+        if headers.get("transfer-encoding") == "chunked":
+            body = b""
+            while size := int(self.file.readline(), 16):
+                body += self.file.read(size + 2)[:-2]
+            self.file.readline()
+        else:
+            body = self.file.read(int(headers["content-length"]))
+        is_json = status == 200 or headers.get("content-type") == "application/json"
+        return status, headers, json.loads(body) if is_json else {}
+
+    def closed_by_server(self) -> bool:
+        return self.file.read(1) == b""
+
+    def close(self) -> None:
+        self.file.close()
+        self.sock.close()
+
+
+def gunicorn_start(env: dict[str, str], workers: int = 1) -> tuple:
+    """gunicorn on maas.wsgi with maas's own worker, as the Procfile runs it, once /healthz
+    answers: (the process, its base URL)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"DJANGO_SETTINGS_MODULE": "maas.settings", "MAAS_ACCESS_LOG": "false", **env}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    worker = ["-w", str(workers), "-k", "maas.server.KeepAliveWorker"]
+    process = subprocess.Popen(
+        [str(gunicorn), *worker, "-b", f"127.0.0.1:{port}", "maas.wsgi"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            requests.get(f"{url}/healthz", timeout=5)
+            return process, url
+        except requests.RequestException:  # not listening, or still loading the app
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+
+
+def gunicorn_stop(process) -> None:
+    import os
+    import signal
+
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)

@@ -2,18 +2,9 @@
 against the predict hot path (POST /v1/models/{id}/predict), both served by gunicorn on maas.wsgi
 as the Procfile runs it, over real HTTP. Every answer is also checked against docs/openapi.json."""
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 import requests
 
-from tests.billing.subprocess_env import ROOT, child_env
 from tests.factories import ApiKeyFactory, TenantFactory
 from tests.helpers import OpenApiDocument, assert_error
 from tests.training.conftest import breast_cancer_csv, make_dataset
@@ -21,43 +12,7 @@ from training.services import training_job_create, training_job_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 DOCUMENT = OpenApiDocument()
-
-
-@pytest.fixture
-def served(settings, tmp_path):
-    """A gunicorn on maas.wsgi, on this test's database and files; yields its base URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = child_env(
-        MAAS_MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        MAAS_DATA_DIR=str(tmp_path / "data"),
-        MAAS_ACCESS_LOG="false",
-        DJANGO_SETTINGS_MODULE="maas.settings",
-    )
-    worker = ["-w", "1", "-k", "maas.server.KeepAliveWorker"]
-    process = subprocess.Popen(
-        [str(GUNICORN), *worker, "-b", f"127.0.0.1:{port}", "maas.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(f"{url}/healthz", timeout=5)
-            break
-        except requests.RequestException:  # not listening, or still loading the app
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
 
 
 @pytest.fixture

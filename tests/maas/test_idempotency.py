@@ -160,3 +160,29 @@ def _fingerprint_of_post(api) -> str:
     ApiKey.objects.filter(name="deploy").delete()
     record.delete()
     return record.request_hash
+
+
+@pytest.mark.parametrize("boundary", [b"b", b"----xyz123", b"ab" * 30])
+def test_the_boundary_is_left_out_of_a_multipart_fingerprint_at_any_chunking(boundary):
+    import hashlib
+    import random
+
+    from maas.idempotency import _BoundaryStripper
+
+    body = b"--" + boundary + b"\r\nhead\r\n\r\n" + bytes(range(256)) * 20 + b"\r\n--"
+    body += boundary + b"--\r\n" + boundary[:-1]
+    whole = hashlib.sha256()
+    stripper = _BoundaryStripper(boundary, whole)
+    stripper.update(body)
+    stripper.flush()
+    rng = random.Random(0)
+    for _ in range(50):
+        digest = hashlib.sha256()
+        stripper = _BoundaryStripper(boundary, digest)
+        cuts = sorted(rng.sample(range(1, len(body)), 20))
+        for start, end in zip([0, *cuts], [*cuts, len(body)], strict=True):
+            stripper.update(body[start:end])
+        stripper.flush()
+        assert digest.hexdigest() == whole.hexdigest()
+    expected = hashlib.sha256(body.replace(boundary, b"\0")).hexdigest()
+    assert whole.hexdigest() == expected  # every boundary out, nothing else

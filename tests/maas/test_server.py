@@ -1,7 +1,6 @@
 """maas.server.KeepAliveWorker under a real gunicorn: kept connections, pipelining, unread bodies,
 idle timeouts, and the same answers as gunicorn's sync worker otherwise."""
 
-import json
 import os
 import socket
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from maas.server import COALESCE_MAX_BYTES, _OneSend
+from tests.helpers import RawClient as Client
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -66,46 +66,6 @@ def server() -> Iterator[int]:
     _stop(process)
 
 
-class Client:
-    """A raw HTTP/1.1 connection: requests written as bytes, answers read one at a time."""
-
-    def __init__(self, port: int):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.file = self.sock.makefile("rb")
-
-    def send(self, path: str, body: bytes = b"", headers: str = "") -> None:
-        self.sock.sendall(self.request(path, body, headers))
-
-    @staticmethod
-    def request(path: str, body: bytes = b"", headers: str = "") -> bytes:
-        method = "POST" if body else "GET"
-        head = f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len(body)}\r\n"
-        return f"{head}{headers}\r\n".encode() + body
-
-    def answer(self) -> tuple[int, dict[str, str], dict]:
-        status = int(self.file.readline().split()[1])
-        headers = {}
-        while (line := self.file.readline()) not in (b"\r\n", b""):
-            name, value = line.decode().split(":", 1)
-            headers[name.lower()] = value.strip()
-        if headers.get("transfer-encoding") == "chunked":
-            body = b""
-            while size := int(self.file.readline(), 16):
-                body += self.file.read(size + 2)[:-2]
-            self.file.readline()
-        else:
-            body = self.file.read(int(headers["content-length"]))
-        is_json = status == 200 or headers.get("content-type") == "application/json"
-        return status, headers, json.loads(body) if is_json else {}
-
-    def closed_by_server(self) -> bool:
-        return self.file.read(1) == b""
-
-    def close(self) -> None:
-        self.file.close()
-        self.sock.close()
-
-
 def test_requests_on_one_connection_are_answered_on_it(server):
     client = Client(server)
     answers = []
@@ -148,7 +108,8 @@ def test_a_body_the_app_did_not_read_is_not_taken_for_the_next_request(server):
 def test_a_large_unread_body_closes_the_connection(server):
     client = Client(server)
     client.send("/unread", body=b"x" * 300_000)
-    assert client.answer()[0] == 200
+    status, headers, _ = client.answer()
+    assert (status, headers["connection"]) == (200, "close")  # said, not just done
     assert client.closed_by_server()
 
 
