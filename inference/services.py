@@ -1,6 +1,8 @@
 """Batch inference jobs: creating, cancelling, and what a finished one records. Running is
 inference/batch.py; the lifecycle (claim, heartbeat, cancel, retry, reap) is maas.jobs'."""
 
+import importlib
+
 from billing.services import job_usage_record, usage_record
 from catalog.selectors import dataset_get, model_version_for_serving
 from inference.models import InferenceJob
@@ -33,12 +35,20 @@ def _record_usage(job: Job, rows: int) -> None:
         )
 
 
+def _warm(job: Job) -> None:
+    """What a batch job imports (the runtimes and the result writer), imported before its
+    compute is metered, once per worker process."""
+    for module in ("inference.batch", "onnxruntime", "skops.io"):
+        importlib.import_module(module)
+
+
 INFERENCE = JobKind(
     model=InferenceJob,
     task="inference.tasks.run_inference_job",
     noun="batch inference",
     error_code="inference_error",
     on_finish=_record_usage,
+    warm=_warm,
 )
 
 

@@ -117,6 +117,12 @@ class JobKind:
     on_finish: Callable[[Job, int], None]
     # Writes one line of the job's history, when the kind keeps one: event(job, message, level).
     event: Callable[..., None] | None = None
+    # Loads what the job's code needs (framework imports) before its compute is metered:
+    # tenants pay for their work, not for our start-up. warm(job).
+    warm: Callable[[Job], None] | None = None
+    # Whether the job is metered by the wall clock (a GPU job: the device is held whether or not
+    # our process uses the CPU) instead of the process's CPU time. wall_clock(job).
+    wall_clock: Callable[[Job], bool] | None = None
 
     def note(self, job: Job, message: str, level: str = "info", **data: Any) -> None:
         if self.event is not None:
@@ -264,7 +270,10 @@ class JobRun:
         self.kind, self.job = kind, job
         self.attempt = job.attempts
         self.rows = 0
-        self._started = time.monotonic()
+        wall = kind.wall_clock is not None and kind.wall_clock(job)
+        # CPU time of the whole process (every thread a fit uses), from here: after the warm-up.
+        self._clock = time.monotonic if wall else time.process_time
+        self._started = self._clock()
         self._stop = threading.Event()
         self._beater = threading.Thread(target=self._beat, name=f"heartbeat {job.pk}", daemon=True)
 
@@ -290,7 +299,9 @@ class JobRun:
             connections.close_all()  # this thread's own connections
 
     def seconds(self) -> Decimal:
-        elapsed = Decimal(str(time.monotonic() - self._started))
+        """The compute this attempt has used so far: the process's CPU seconds (wall seconds
+        for a wall-clock kind), counted from the end of the warm-up."""
+        elapsed = Decimal(str(max(0.0, self._clock() - self._started)))
         return elapsed.quantize(Decimal("0.001"), rounding=ROUND_HALF_EVEN)
 
     def progress(self, fraction: float, **fields: Any) -> None:
@@ -343,6 +354,8 @@ def job_execute(kind: JobKind, job_id: str, work: Callable[[JobRun], None]) -> N
     job = job_claim(kind, job_id)
     if job is None:
         return
+    if kind.warm is not None:
+        kind.warm(job)  # before the JobRun starts its clock
     with JobRun(kind, job) as run:
         try:
             work(run)

@@ -1,6 +1,7 @@
 """The job lifecycle (maas.jobs), on both kinds that use it: claim, heartbeat, finish, cancel,
 retry after a lost worker, reaping."""
 
+import dataclasses
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -169,4 +170,38 @@ def test_a_running_job_beats_from_its_own_thread(settings):
     with JobRun(TRAINING, job) as run:
         time.sleep(0.5)  # a long fit that reports nothing
         assert TrainingJob.objects.get(pk=job.pk).heartbeat_at > first
-        assert run.seconds() >= Decimal("0.5")
+        assert run.seconds() < Decimal("0.4")  # waiting is not compute
+
+
+def _spin(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_compute_is_the_processs_cpu_time_or_the_wall_clock_for_a_wall_clock_kind():
+    job = job_claim(TRAINING, TrainingJobFactory().pk)
+    with JobRun(TRAINING, job) as run:
+        _spin(0.3)
+        time.sleep(0.3)
+        assert Decimal("0.3") <= run.seconds() < Decimal("0.5")
+    wall = dataclasses.replace(TRAINING, wall_clock=lambda job: True)  # a GPU job holds its device
+    with JobRun(wall, job) as run:
+        time.sleep(0.3)
+        assert run.seconds() >= Decimal("0.3")
+
+
+def test_the_warm_up_runs_before_the_clock_starts(settings):
+    settings.MAAS_USAGE_SINK = "database"
+    job = TrainingJobFactory()
+    warmed = []
+    kind = dataclasses.replace(TRAINING, warm=lambda job: (warmed.append(job.pk), _spin(0.5)))
+
+    def work(run):
+        with run.finishing() as locked:
+            run.finish(locked, "succeeded")
+
+    job_execute(kind, job.pk, work)
+    job.refresh_from_db()
+    assert warmed == [job.pk] and job.status == "succeeded"
+    assert job.compute_seconds < Decimal("0.3")  # the warm-up's 0.5 s of CPU is not billed
