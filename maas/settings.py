@@ -310,9 +310,16 @@ STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = Path(env.str("MAAS_MEDIA_ROOT", default=str(DATA_DIR / "files")))
 
 if PRODUCTION:
+    # TLS ends at the proxy in front, which says so in X-Forwarded-Proto; plain HTTP is
+    # redirected, except the health probes a load balancer sends to the process directly.
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
 # --- logging: one JSON object per line, carrying the request id -------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

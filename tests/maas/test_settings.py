@@ -43,3 +43,24 @@ def test_development_makes_and_keeps_its_own_key(tmp_path):
     first = (tmp_path / "secret_key").read_text()
     assert _setup_django({"MAAS_ENV": "development"}, tmp_path).returncode == 0
     assert (tmp_path / "secret_key").read_text() == first and len(first) >= 50
+
+
+def test_production_passes_the_deploy_checks(tmp_path):
+    env = {
+        **os.environ,
+        "MAAS_DATA_DIR": str(tmp_path),
+        "MAAS_ENV": "production",
+        "SECRET_KEY": "".join(chr(33 + i % 90) for i in range(64)),
+        "ALLOWED_HOSTS": "api.example.com",
+        "DJANGO_SETTINGS_MODULE": "maas.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
