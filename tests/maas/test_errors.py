@@ -65,3 +65,9 @@ def test_a_failed_post_leaves_no_writes(api, test_routes, tenant):
     assert_error(api.post("/v1/_test/boom?mode=invalid"), 400, "invalid_request_error")
     assert_error(api.post("/v1/_test/boom"), 500, "api_error")
     assert not ApiKey.objects.filter(name="written-before-failing").exists()
+
+
+def test_a_host_outside_allowed_hosts_is_400_in_the_error_shape(client):
+    response = client.get("/v1/tenant", HTTP_HOST="evil.example")
+    error = assert_error(response, 400, "invalid_request_error", "host_not_allowed")
+    assert "ALLOWED_HOSTS" in error["message"]
