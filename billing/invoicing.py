@@ -77,12 +77,17 @@ def pricing_for(tenant) -> tuple[PriceBook, dict[str, MeterPricing]]:
     return book, {p.meter: p.to_pricing() for p in book.prices.all()}
 
 
+def invoice_line_key(meter: str, dimensions: dict[str, str]) -> tuple[str, str]:
+    """The invoice line a usage event's quantity adds to: (meter, price_tier); only
+    predictions are split by the model's price tier."""
+    return meter, dimensions.get("price_tier", "") if meter == "predictions" else ""
+
+
 def period_quantities(tenant_id: str, start: datetime) -> dict[tuple[str, str], Decimal]:
     """(meter, price_tier) -> quantity used in the month starting at `start`."""
     minor: dict[tuple[str, str], int] = defaultdict(int)
     for row in usage_rows(tenant_id=tenant_id, start=start, end=next_month(start)):
-        tier = row.dimensions.get("price_tier", "") if row.meter == "predictions" else ""
-        minor[(row.meter, tier)] += row.quantity
+        minor[invoice_line_key(row.meter, row.dimensions)] += row.quantity
     return {key: METERS[key[0]].from_minor(q) for key, q in minor.items() if q}
 
 

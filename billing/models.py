@@ -285,6 +285,9 @@ class SpendStatus(models.Model):
     tenant = models.OneToOneField("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
     period_start = models.DateTimeField()
     amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    # The month's quantity per invoice line ("meter|price_tier": decimal string), from which a
+    # web process prices what it admits before the next rollup (billing/spend.py).
+    quantities = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

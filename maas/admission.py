@@ -19,7 +19,8 @@ Per request, in this order (an earlier refusal wins):
 7. `Idempotency-Key` on POST: a repeat answers the stored answer, a changed body or a key still in
    use is 409; the handler's writes and the stored answer commit in one transaction;
 8. the handler, then its usage: recorded only once the count has admitted the request (with
-   Redis the count can be made after the work and carry the usage event in its round trip);
+   Redis the count can be made after the work and carry the usage event in its round trip),
+   and counted at once toward the spend limit by this process (billing's `spend_admitted`);
 9. any exception on the way becomes the contract's error answer (`error_answer`).
 
 Invariant: a tenant's request reaches a handler only with `request.tenant` taken from its key,
@@ -193,6 +194,7 @@ class _Hooks:
     authenticate: Authenticate | None = None
     authenticate_again: Callable[[str, object], Principal] | None = None
     spend_check: Callable[[Any], None] | None = None
+    spend_admitted: Callable[[Any, Metered], None] | None = None
 
 
 _hooks = _Hooks()
@@ -203,6 +205,7 @@ def configure(
     authenticate: Authenticate | None = None,
     authenticate_again: Callable[[str, object], Principal] | None = None,
     spend_check: Callable[[Any], None] | None = None,
+    spend_admitted: Callable[[Any, Metered], None] | None = None,
 ) -> None:
     """Registers the API-key authenticator (tenants) and the spend check (billing); each app
     calls this from its AppConfig.ready().
@@ -210,13 +213,17 @@ def configure(
     `authenticate(authorization_header, start_count)` answers (principal, the request's count,
     the cache generation the principal is trusted under), or None without a key;
     `authenticate_again(header, generation)` checks the key against the database after that
-    generation changed; `spend_check(tenant)` raises a 402 error over the spend limit."""
+    generation changed; `spend_check(tenant)` raises a 402 error over the spend limit;
+    `spend_admitted(tenant, usage)` counts an admitted request's usage toward that limit at
+    once, in this process."""
     if authenticate is not None:
         _hooks.authenticate = authenticate
     if authenticate_again is not None:
         _hooks.authenticate_again = authenticate_again
     if spend_check is not None:
         _hooks.spend_check = spend_check
+    if spend_admitted is not None:
+        _hooks.spend_admitted = spend_admitted
 
 
 def _hook(name: str) -> Callable:
@@ -460,6 +467,8 @@ def _run_and_record(request: HttpRequest, ticket: _Ticket, handler: Handler) -> 
             raise rate_limited(state)
         if not state.appended:
             usage.commit()
+        if _hooks.spend_admitted is not None:
+            _hooks.spend_admitted(ticket.principal.tenant, usage)
     return result.answer
 
 

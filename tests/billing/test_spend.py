@@ -114,3 +114,78 @@ def test_spend_check_is_cached_between_refreshes(
     with django_assert_num_queries(0):
         for _ in range(100):
             spend_check(billed_tenant)
+
+
+def admit(tenant, rows: int, price_tier: str = "heavy"):
+    """What the admission pipeline does with an admitted prediction's usage."""
+    from billing.services import usage_prepare
+    from billing.spend import spend_admitted
+
+    usage = usage_prepare(
+        tenant=tenant,
+        meter="predictions",
+        quantity=rows,
+        idempotency_key=f"admitted-{next(_admitted)}",
+        occurred_at=AT,
+        dimensions={"model": "mdl_x", "price_tier": price_tier, "api_key": "key_x"},
+    )
+    spend_admitted(tenant, usage)
+    return usage
+
+
+_admitted = iter(range(10**9))
+
+
+@freeze_time(NOW)
+def test_what_a_process_admits_counts_at_once_before_any_rollup(billed_tenant, settings):
+    settings.MAAS_SPEND_CACHE_SECONDS = 3600  # no refresh during the test: only admissions move
+    Tenant.objects.filter(pk=billed_tenant.pk).update(spend_limit=D("1.00"))
+    billed_tenant.refresh_from_db()
+    spend(billed_tenant, 95)  # 0.95 rolled up
+    assert spend_check(billed_tenant).allowed
+    admit(billed_tenant, 3)  # 0.98: not rolled up, counted here
+    assert spend_check(billed_tenant).month_to_date == D("0.98")
+    assert spend_check(billed_tenant).allowed
+    admit(billed_tenant, 10)  # one request may cross the cap by itself: 1.08
+    check = spend_check(billed_tenant)
+    assert check.month_to_date == D("1.08") and not check.allowed
+
+
+@freeze_time(NOW)
+def test_admissions_outlive_a_refresh_that_does_not_show_them_yet(billed_tenant, settings):
+    from billing.spend import spend_cache_forget
+
+    Tenant.objects.filter(pk=billed_tenant.pk).update(spend_limit=D("1.00"))
+    billed_tenant.refresh_from_db()
+    spend(billed_tenant, 50)  # 0.50
+    admit(billed_tenant, 60)  # 1.10 here; the rollup has not seen it
+    settings.MAAS_SPEND_CACHE_SECONDS = 0  # every check re-reads the status row
+    assert spend_check(billed_tenant).month_to_date == D("1.10")
+    assert not spend_check(billed_tenant).allowed
+    spend(billed_tenant, 100)  # 1.50 rolled up from elsewhere: the larger figure wins
+    assert spend_check(billed_tenant).month_to_date == D("1.50")
+    spend_cache_forget(billed_tenant.pk)
+
+
+@freeze_time(NOW)
+def test_admissions_are_priced_past_allowances_and_by_tier(price_books):
+    from tenants.services import tenant_create
+
+    tenant = tenant_create(name="Hobbyist", plan="free")  # cap 0.00 beyond the allowances
+    admit(tenant, 9_999, price_tier="light")  # the light allowance is 10,000
+    assert spend_check(tenant).allowed and spend_check(tenant).month_to_date == D("0.00")
+    admit(tenant, 1, price_tier="light")
+    assert spend_check(tenant).allowed  # exactly the allowance: still nothing charged
+    admit(tenant, 50, price_tier="light")  # 50 x 0.0001 = 0.005, rounded half-even: 0.00
+    assert spend_check(tenant).month_to_date == D("0.00")
+    admit(tenant, 100, price_tier="light")  # 150 x 0.0001 = 0.015 -> 0.02
+    assert spend_check(tenant).month_to_date == D("0.02")
+    assert not spend_check(tenant).allowed
+
+
+def test_a_tenant_without_a_limit_costs_the_hot_path_no_query(
+    billed_tenant, django_assert_num_queries
+):
+    assert billed_tenant.spend_limit is None
+    with django_assert_num_queries(0):
+        admit(billed_tenant, 10)
