@@ -1,5 +1,6 @@
 from django.urls import path
 
+import maas.ids  # noqa: F401  (registers the oid path converter)
 from billing import apis
 
 urlpatterns = [
@@ -8,5 +9,5 @@ urlpatterns = [
     path("pricing", apis.PricingApi.as_view(), name="pricing"),
     path("invoices", apis.InvoiceListApi.as_view(), name="invoice-list"),
     path("invoices/upcoming", apis.InvoiceUpcomingApi.as_view(), name="invoice-upcoming"),
-    path("invoices/<str:id>", apis.InvoiceDetailApi.as_view(), name="invoice-detail"),
+    path("invoices/<oid:id>", apis.InvoiceDetailApi.as_view(), name="invoice-detail"),
 ]

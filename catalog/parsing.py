@@ -9,6 +9,7 @@ its number, so a person can open the file and fix it.
 import csv
 import io
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -157,11 +158,24 @@ def _summarize_csv(binary: IO[bytes]) -> TableSummary:
     return TableSummary("csv", rows, [c.summary() for c in stats])
 
 
+# Column names become feature names, JSON keys in the catalog and ONNX input names: no control
+# characters (PostgreSQL's jsonb refuses a NUL outright, which was a 500).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _check_name(name: str, line: int) -> None:
+    if _CONTROL.search(name):
+        raise TableError(
+            f"Line {line}: the column name {name!r} holds a control character; use printable names."
+        )
+
+
 def _check_names(names: list[str], line: int) -> None:
     if any(not n for n in names):
         raise TableError(f"Line {line}: every column needs a name; one is empty.")
     seen = set()
     for n in names:
+        _check_name(n, line)
         if n in seen:
             raise TableError(f"Line {line}: the column name {n!r} appears twice.")
         seen.add(n)
@@ -190,6 +204,7 @@ def _summarize_jsonl(binary: IO[bytes]) -> TableSummary:
             if key not in stats:
                 if not key.strip():
                     raise TableError(f"Line {number}: every field needs a name; one is empty.")
+                _check_name(key, number)
                 stats[key] = ColumnStats(key)
             stats[key].observe_json(value)
         rows += 1

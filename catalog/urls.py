@@ -1,15 +1,16 @@
 from django.urls import path
 
+import maas.ids  # noqa: F401  (registers the oid path converter)
 from catalog import apis
 
 urlpatterns = [
     path("datasets", apis.DatasetListApi.as_view(), name="dataset-list"),
-    path("datasets/<str:id>", apis.DatasetDetailApi.as_view(), name="dataset-detail"),
+    path("datasets/<oid:id>", apis.DatasetDetailApi.as_view(), name="dataset-detail"),
     path("models", apis.ModelListApi.as_view(), name="model-list"),
-    path("models/<str:id>", apis.ModelDetailApi.as_view(), name="model-detail"),
-    path("models/<str:id>/versions", apis.ModelVersionListApi.as_view(), name="model-versions"),
+    path("models/<oid:id>", apis.ModelDetailApi.as_view(), name="model-detail"),
+    path("models/<oid:id>/versions", apis.ModelVersionListApi.as_view(), name="model-versions"),
     path(
-        "models/<str:id>/versions/<str:n>",
+        "models/<oid:id>/versions/<str:n>",
         apis.ModelVersionDetailApi.as_view(),
         name="model-version-detail",
     ),

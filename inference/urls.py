@@ -1,24 +1,25 @@
 from django.urls import path
 
+import maas.ids  # noqa: F401  (registers the oid path converter)
 from inference import apis
 
 urlpatterns = [
     path("inference-jobs", apis.InferenceJobListApi.as_view(), name="inference-job-list"),
     path(
-        "inference-jobs/<str:id>", apis.InferenceJobDetailApi.as_view(), name="inference-job-detail"
+        "inference-jobs/<oid:id>", apis.InferenceJobDetailApi.as_view(), name="inference-job-detail"
     ),
     path(
-        "inference-jobs/<str:id>/cancel",
+        "inference-jobs/<oid:id>/cancel",
         apis.InferenceJobCancelApi.as_view(),
         name="inference-job-cancel",
     ),
     path(
-        "inference-jobs/<str:id>/results",
+        "inference-jobs/<oid:id>/results",
         apis.InferenceJobResultsApi.as_view(),
         name="inference-job-results",
     ),
     path(
-        "inference-jobs/<str:id>/errors",
+        "inference-jobs/<oid:id>/errors",
         apis.InferenceJobErrorsApi.as_view(),
         name="inference-job-errors",
     ),

@@ -29,8 +29,11 @@ from maas.admission import (
     request_close,
     request_open,
 )
+from maas.ids import ID_PATTERN
 
-HOT_PATH = re.compile(r"^/v1/models/(?P<id>[^/]+)/predict$")
+# The id as the URLconf's `oid` converter takes it: a path that names no possible model goes
+# to Django's chain, whose router answers 404.
+HOT_PATH = re.compile(rf"^/v1/models/(?P<id>{ID_PATTERN})/predict$")
 
 
 class HotPath:

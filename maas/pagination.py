@@ -18,6 +18,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 
 from maas.errors import InvalidRequest
+from maas.ids import looks_like_id
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -52,6 +53,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, pk = orjson.loads(base64.urlsafe_b64decode(padded))
+        # Our ids, or integer keys (events): anything else, a NUL say, would reach PostgreSQL
+        # as an error, a 500.
+        if not (type(pk) is int or (isinstance(pk, str) and looks_like_id(pk))):
+            raise ValueError("not a key of ours")
         return datetime.fromisoformat(value), str(pk)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise InvalidRequest(

@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from maas.ids import ID_PATTERN
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -222,6 +224,8 @@ SPECTACULAR_SETTINGS = {
     # Request and response bodies as separate components: a field the server fills (id,
     # created_at) is not one a client sends.
     "COMPONENT_SPLIT_REQUEST": True,
+    # maas.ids' `oid` path converter: an object id.
+    "PATH_CONVERTER_OVERRIDES": {"oid": {"type": "string", "pattern": f"^{ID_PATTERN}$"}},
     "ENUM_NAME_OVERRIDES": {
         "JobStatus": "maas.jobs.JobStatus",
         "InvoiceStatus": "billing.models.Invoice.Status",

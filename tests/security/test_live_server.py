@@ -178,6 +178,10 @@ def test_refusals_before_any_view_are_in_the_error_shape(module_server, request_
         "/v1/nope",
         "/v1/datasets/..%2f..%2fetc%2fpasswd",
         "/v1/datasets/%00",
+        "/v1/models/%00/predict",
+        "/v1/api-keys/key_%00",
+        "/v1/training-jobs/%00/events",
+        "/v1/models/mdl_x/versions/%00",
         "/v1/models/%E2%80%AE/predict",
         "/v1/models/" + "m" * 3000 + "/predict",
         "/admin/../v1/tenant/x",
@@ -234,3 +238,31 @@ def test_two_uploads_of_one_length_under_one_key_are_409(module_server, key):
     assert upload(b"a,b\n1,2\n3,4\n").status_code == 201
     assert upload(b"a,b\n1,2\n3,4\n").headers["Idempotent-Replayed"] == "true"
     assert_error(upload(b"a,b\n5,6\n7,8\n"), 409, "conflict_error", "idempotency_key_reused")
+
+
+@pytest.mark.parametrize("pk", ["\u0000", "ds_\u0000x", "x" * 100, True, None, 1.5])
+def test_a_forged_cursor_is_400_whatever_it_holds(module_server, key, pk):
+    import base64
+
+    raw = json.dumps(["2026-01-01T00:00:00+00:00", pk]).encode()
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    response = call(module_server, key, "GET", "/v1/datasets", params={"cursor": cursor})
+    error = assert_error(response, 400, "invalid_request_error")
+    assert error["param"] == "cursor"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"a\x00b,c\n1,2\n3,4\n",  # a NUL in a column name
+        b"a,c\n\x00,2\n3,4\n",  # and in a value
+        b'{"a\\u0000": 1}\n{"a\\u0000": 2}\n',  # JSON Lines: an escaped NUL in a key
+        b"\xff\xfe,\x80\n1,2\n",  # not UTF-8
+    ],
+)
+def test_odd_files_are_400_or_taken(module_server, key, content):
+    name = "t.jsonl" if content.startswith(b"{") else "t.csv"
+    files = {"file": (name, io.BytesIO(content))}
+    response = call(module_server, key, "POST", "/v1/datasets", files=files)
+    if response.status_code != 201:
+        assert_error(response, 400, "invalid_request_error")
