@@ -2,6 +2,8 @@
 against the predict hot path (POST /v1/models/{id}/predict), both served by gunicorn on maas.wsgi
 as the Procfile runs it, over real HTTP. Every answer is also checked against docs/openapi.json."""
 
+import json
+
 import pytest
 import requests
 
@@ -63,12 +65,17 @@ def endpoint(request, served, model):
     model_id, row = model
 
     class Endpoint:
-        def post(self, key: str | None, body, **headers) -> requests.Response:
+        def post(self, key: str | None, body, chunked=False, **headers) -> requests.Response:
             if key is not None:
                 headers["Authorization"] = f"Bearer {key}"
-            response = requests.post(
-                served + spec["path"](model_id), json=body, headers=headers, timeout=30
-            )
+            url = served + spec["path"](model_id)
+            if chunked:  # a generator body: requests sends it Transfer-Encoding: chunked
+                raw = json.dumps(body).encode()
+                headers["Content-Type"] = "application/json"
+                data = iter([raw[:7], raw[7:]])
+                response = requests.post(url, data=data, headers=headers, timeout=30)
+            else:
+                response = requests.post(url, json=body, headers=headers, timeout=30)
             DOCUMENT.check(spec["operation"], response)
             return response
 
@@ -152,3 +159,8 @@ def test_another_tenants_model_is_404_on_predict(served, model):
     )
     assert_error(response, 404, "not_found_error")
     DOCUMENT.check("predict", response)
+
+
+def test_a_chunked_body_is_read_as_any_other(endpoint, api_key):
+    response = endpoint.post(api_key.raw, endpoint.body, chunked=True)
+    assert response.status_code == endpoint.ok, response.json()
