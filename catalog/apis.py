@@ -1,19 +1,27 @@
 """Dataset endpoints (API.md "Datasets")."""
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog import selectors, services
+from catalog.artifacts import artifact_stream
 from catalog.models import Dataset, Model, ModelVersion
 from catalog.parsing import TableError
 from catalog.uploads import QuotaHashingUploadHandler
 from maas.base_views import TenantAPIView
-from maas.errors import InvalidRequest, NotFound, PayloadTooLarge
-from maas.schema import LIST_PARAMETERS
+from maas.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
+from maas.schema import LIST_PARAMETERS, ErrorOutput
 from maas.serializers import ConstantField, StrictCharField, list_of
 
 # Room for the multipart envelope (boundaries, headers, a name field) around the file itself.
@@ -258,7 +266,66 @@ class ModelVersionDetailApi(ModelVersionListApi):
         responses=ModelVersionOutput,
     )
     def get(self, request: Request, id: str, n: str) -> Response:
+        return Response(ModelVersionOutput(self._version()).data)
+
+    def _version(self) -> ModelVersion:
         self._require_model()
+        n = self.kwargs["n"]
         if not n.isdigit():
-            raise NotFound(f"No version {n!r} of model {id!r}; versions are numbers.", param="n")
-        return Response(ModelVersionOutput(self.get_object()).data)
+            raise NotFound(
+                f"No version {n!r} of model {self.kwargs['id']!r}; versions are numbers.",
+                param="n",
+            )
+        return self.get_object()
+
+
+SHA256_HEADER = OpenApiParameter(
+    "X-Content-SHA256",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200],
+    required=True,
+    description="The file's sha256 (hex), as recorded when the worker wrote it.",
+)
+
+
+class ModelVersionOnnxApi(ModelVersionDetailApi):
+    @extend_schema(
+        operation_id="get_model_version_onnx",
+        parameters=[
+            OpenApiParameter("n", int, OpenApiParameter.PATH, description="1, 2, ..."),
+            SHA256_HEADER,
+        ],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            409: OpenApiResponse(
+                ErrorOutput, description="The version has no export that passed its check."
+            ),
+        },
+        description="The version's ONNX file, to run outside maas (docs/models.md). Its inputs "
+        "are one [n, 1] tensor per feature in the signature's order, its last output the class "
+        "probabilities (in `signature.classes` order) or the predicted value.",
+    )
+    def get(self, request: Request, id: str, n: str) -> StreamingHttpResponse:
+        version = self._version()
+        if not version.onnx_path:
+            raise Conflict(
+                f"Version {version.version} of model {id} has no ONNX export: "
+                f"{_no_export_reason(version)}",
+                code="model_not_exportable",
+            )
+        size, chunks = artifact_stream(version.onnx_path, version.onnx_sha256)
+        response = StreamingHttpResponse(chunks, content_type="application/octet-stream")
+        response["Content-Length"] = str(size)
+        response["X-Content-SHA256"] = version.onnx_sha256
+        response["Content-Disposition"] = (
+            f'attachment; filename="{version.model_id}-v{version.version}.onnx"'
+        )
+        return response
+
+
+def _no_export_reason(version: ModelVersion) -> str:
+    reason = (version.onnx_parity or {}).get("error") or (version.onnx_parity or {}).get("reason")
+    if reason:
+        return f"{reason}."
+    return "its export did not match the native model on the validation rows."

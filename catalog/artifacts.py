@@ -5,6 +5,7 @@ matches the one recorded when it was written, so a file changed on disk is never
 """
 
 import hashlib
+from collections.abc import Iterator
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -32,3 +33,25 @@ def artifacts_delete(paths: list[str]) -> None:
     for path in paths:
         if path:
             default_storage.delete(path)
+
+
+STREAM_CHUNK_BYTES = 256 * 1024
+
+
+def artifact_stream(path: str, sha256: str) -> tuple[int, Iterator[bytes]]:
+    """(size, chunks) of an artifact for download, its sha256 checked first (one pass over the
+    file, in chunks), so that what is sent is what the worker wrote."""
+    digest, size = hashlib.sha256(), 0
+    with default_storage.open(path, "rb") as f:
+        while chunk := f.read(STREAM_CHUNK_BYTES):
+            digest.update(chunk)
+            size += len(chunk)
+    if digest.hexdigest() != sha256:
+        raise ArtifactCorrupted(f"artifact {path} does not match its recorded sha256")
+
+    def chunks() -> Iterator[bytes]:
+        with default_storage.open(path, "rb") as f:
+            while chunk := f.read(STREAM_CHUNK_BYTES):
+                yield chunk
+
+    return size, chunks()

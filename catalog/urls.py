@@ -14,4 +14,9 @@ urlpatterns = [
         apis.ModelVersionDetailApi.as_view(),
         name="model-version-detail",
     ),
+    path(
+        "models/<oid:id>/versions/<str:n>/onnx",
+        apis.ModelVersionOnnxApi.as_view(),
+        name="model-version-onnx",
+    ),
 ]
