@@ -35,6 +35,10 @@ OWNED: dict[str, Callable] = {
         "id": ModelVersionFactory(model__tenant=tenant).model_id,
         "n": "1",
     },
+    "model-version-onnx": lambda tenant: {
+        "id": ModelVersionFactory(model__tenant=tenant).model_id,
+        "n": "1",
+    },
     "training-job-detail": lambda tenant: {"id": TrainingJobFactory(tenant=tenant).pk},
     "inference-job-detail": lambda tenant: {"id": InferenceJobFactory(tenant=tenant).pk},
     "inference-job-cancel": lambda tenant: {"id": InferenceJobFactory(tenant=tenant).pk},

@@ -86,9 +86,30 @@ def worker(settings, tmp_path):
 
 
 def kill_whole_worker(process: subprocess.Popen) -> None:
-    """SIGKILL to the worker and every process of its pool: nothing of it gets to clean up."""
+    """SIGKILL to the worker and every process of its pool: nothing of it gets to clean up.
+    Returns once none of them runs any more (a pool process dies a moment after its parent on
+    a busy machine; a zombie runs nothing)."""
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    deadline = time.monotonic() + 10
+    while _group_members_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _group_members_alive(group: int) -> list[int]:
+    alive = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue  # it ended while we looked
+        state, pgrp = fields[0], int(fields[2])
+        if pgrp == group and state != b"Z":
+            alive.append(int(entry))
+    return alive
 
 
 def new_tenant() -> dict:
