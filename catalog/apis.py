@@ -324,6 +324,86 @@ class ModelVersionOnnxApi(ModelVersionDetailApi):
         return response
 
 
+class PerClassOutput(serializers.Serializer):
+    label = serializers.JSONField(help_text="The class, as in `signature.classes`.")
+    precision = serializers.FloatField()
+    recall = serializers.FloatField()
+    f1 = serializers.FloatField()
+    support = serializers.IntegerField(help_text="Validation rows of this class.")
+
+
+class ConfusionMatrixOutput(serializers.Serializer):
+    labels = serializers.ListField(child=serializers.JSONField())
+    matrix = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        help_text="matrix[i][j]: rows of class labels[i] predicted as labels[j].",
+    )
+
+
+class ValidationOutput(serializers.Serializer):
+    n_rows = serializers.IntegerField()
+    metrics = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    per_class = PerClassOutput(many=True, required=False)
+    confusion_matrix = ConfusionMatrixOutput(required=False)
+    roc_auc = serializers.FloatField(
+        allow_null=True, required=False, help_text="Null where undefined (a class absent)."
+    )
+
+
+class FoldMetricOutput(serializers.Serializer):
+    mean = serializers.FloatField(allow_null=True)
+    std = serializers.FloatField(allow_null=True)
+    folds = serializers.ListField(child=serializers.FloatField(allow_null=True))
+
+
+class CrossValidationOutput(serializers.Serializer):
+    folds = serializers.IntegerField()
+    metrics = serializers.DictField(child=FoldMetricOutput())
+
+
+class FeatureImportanceOutput(serializers.Serializer):
+    feature = serializers.CharField()
+    importance = serializers.FloatField(
+        help_text="Mean drop in accuracy (classifiers) or R² (regressors) when the feature's "
+        "validation values are shuffled."
+    )
+    std = serializers.FloatField()
+
+
+class EvaluationOutput(serializers.Serializer):
+    object = ConstantField("model_evaluation")
+    model = serializers.CharField()
+    version = serializers.IntegerField()
+    validation = ValidationOutput()
+    cross_validation = CrossValidationOutput(allow_null=True)
+    feature_importance = FeatureImportanceOutput(many=True)
+
+
+class ModelVersionEvaluationApi(ModelVersionDetailApi):
+    @extend_schema(
+        operation_id="get_model_version_evaluation",
+        parameters=[OpenApiParameter("n", int, OpenApiParameter.PATH, description="1, 2, ...")],
+        responses={
+            200: EvaluationOutput,
+            409: OpenApiResponse(
+                ErrorOutput, description="The version was trained before evaluations were kept."
+            ),
+        },
+        description="The validation split's full report, the cross-validation the training "
+        "job asked for (`cv_folds`), and permutation feature importance, largest first.",
+    )
+    def get(self, request: Request, id: str, n: str) -> Response:
+        version = self._version()
+        if not version.evaluation:
+            raise Conflict(
+                f"Version {version.version} of model {id} was trained before evaluations were "
+                "kept; train it again to get one.",
+                code="evaluation_unavailable",
+            )
+        body = {"model": version.model_id, "version": version.version, **version.evaluation}
+        return Response(EvaluationOutput(body).data)
+
+
 def _no_export_reason(version: ModelVersion) -> str:
     reason = (version.onnx_parity or {}).get("error") or (version.onnx_parity or {}).get("reason")
     if reason:

@@ -65,6 +65,15 @@ class ModelVersion(models.Model):
     onnx_path = models.CharField(max_length=500, blank=True, help_text="empty: no usable export")
     onnx_sha256 = models.CharField(max_length=64, blank=True)
     onnx_parity = models.JSONField(default=dict, help_text="the export checked against the native")
+    evaluation = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="validation report, cross-validation, feature importance; empty: trained "
+        "before evaluations were kept",
+    )
+    explainer = models.JSONField(
+        default=dict, blank=True, help_text="what explaining needs; empty: not explainable"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

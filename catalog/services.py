@@ -88,6 +88,8 @@ def model_version_publish(
     native: tuple[str, str],
     onnx: tuple[str, str] | None,
     onnx_parity: dict[str, Any],
+    evaluation: dict[str, Any] | None = None,
+    explainer: dict[str, Any] | None = None,
 ) -> ModelVersion:
     """Adds the next version to the tenant's model of that name (created if absent). Call it
     inside the transaction that finishes the training job, so both happen or neither."""
@@ -116,6 +118,8 @@ def model_version_publish(
             onnx_path=onnx[0] if onnx else "",
             onnx_sha256=onnx[1] if onnx else "",
             onnx_parity=onnx_parity,
+            evaluation=evaluation or {},
+            explainer=explainer or {},
         )
 
 

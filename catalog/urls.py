@@ -19,4 +19,9 @@ urlpatterns = [
         apis.ModelVersionOnnxApi.as_view(),
         name="model-version-onnx",
     ),
+    path(
+        "models/<oid:id>/versions/<str:n>/evaluation",
+        apis.ModelVersionEvaluationApi.as_view(),
+        name="model-version-evaluation",
+    ),
 ]

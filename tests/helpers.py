@@ -1,8 +1,11 @@
 """Helpers the tests share (import them; fixtures live in conftest.py)."""
 
 import json
+import time
+from io import StringIO
 
 import requests
+from django.core.management import call_command
 
 
 class HttpApi:
@@ -202,3 +205,20 @@ def gunicorn_stop(process) -> None:
 
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=30)
+
+
+def new_tenant() -> dict:
+    out = StringIO()
+    call_command("create_tenant", "Acme", "--plan", "enterprise", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def wait_for(api, job_id: str, statuses: set[str], timeout: float = 180) -> dict:
+    collection = "inference-jobs" if job_id.startswith("inj_") else "training-jobs"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = api.get(f"/v1/{collection}/{job_id}", headers={"Prefer": "wait=5"}).json()
+        if job["status"] in statuses:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")

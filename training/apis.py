@@ -18,6 +18,7 @@ from maas.serializers import (
     JobErrorOutput,
     StrictCharField,
     StrictFloatField,
+    StrictIntegerField,
     StrictSerializer,
     job_error,
     list_of,
@@ -94,6 +95,7 @@ class TrainingJobOutput(serializers.Serializer):
     error = serializers.SerializerMethodField()
     usage = serializers.SerializerMethodField()
     validation_split = serializers.FloatField()
+    cv_folds = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
@@ -134,6 +136,15 @@ class TrainingJobCreateInput(StrictSerializer):
         error_messages={"invalid": "Must be 1 to 100 letters, digits, '_', '.' or '-'."},
     )
     validation_split = StrictFloatField(required=False, min_value=0.05, max_value=0.5)
+    cv_folds = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=2,
+        max_value=10,
+        help_text="k-fold cross-validation (stratified for classifiers), reported in the "
+        "version's evaluation; the served model is still fit on the training split. Metered "
+        "as training compute. Absent or null: none.",
+    )
 
 
 class TrainingEventOutput(serializers.Serializer):

@@ -12,8 +12,9 @@ import numpy as np
 
 from maas.jobs import JobCanceled
 from training.data import build_preprocessor
+from training.evaluation import evaluation_of, validation_report
 from training.onnx_export import check_parity, preprocessor_to_onnx
-from training.results import TrainResult, native_zip, validation_metrics
+from training.results import TrainResult, native_zip
 
 
 def _network(keras, n_inputs: int, n_outputs: int, params: dict[str, Any], classifier: bool):
@@ -33,7 +34,9 @@ def _network(keras, n_inputs: int, n_outputs: int, params: dict[str, Any], class
     return model
 
 
-def train_keras(algorithm, params, table, X_train, X_val, y_train, y_val, signature, reporter):
+def train_keras(
+    algorithm, params, table, X_train, X_val, y_train, y_val, signature, cv_folds, reporter
+):
     import keras
     import skops.io as sio
 
@@ -80,9 +83,8 @@ def train_keras(algorithm, params, table, X_train, X_val, y_train, y_val, signat
         proba, pred = raw.astype(np.float64), np.argmax(raw, axis=1)
     else:
         proba, pred = None, raw.reshape(-1).astype(np.float64)
-    metrics = validation_metrics(
-        algorithm.task, y_val, pred, proba, n_outputs if classifier else None
-    )
+    report = validation_report(algorithm.task, y_val, pred, proba, table.classes)
+    metrics = report["metrics"]
     reporter.progress(0.85, "validation metrics", **metrics)
     reporter.check_cancel()
 
@@ -104,7 +106,10 @@ def train_keras(algorithm, params, table, X_train, X_val, y_train, y_val, signat
             onnx = candidate if parity["passed"] else None
         except Exception as exc:
             parity = {"passed": False, "error": f"{type(exc).__name__}: {exc}"}
-    reporter.progress(0.95, "ONNX export checked", **parity)
+    reporter.progress(0.88, "ONNX export checked", **parity)
+    evaluation = _evaluation(
+        algorithm, params, table, model, preprocessor, X_val, y_val, report, reporter, cv_folds
+    )
     return TrainResult(
         metrics=metrics,
         signature=signature,
@@ -113,6 +118,62 @@ def train_keras(algorithm, params, table, X_train, X_val, y_train, y_val, signat
         onnx=onnx,
         parity=parity,
         rows=len(table.y),
+        evaluation=evaluation,
+    )
+
+
+def _evaluation(
+    algorithm, params, table, model, preprocessor, X_val, y_val, report, reporter, cv_folds
+):
+    """training.trainers.evaluation_of with this network; cross-validation folds train one
+    at a time (TensorFlow already uses every core) for the same epochs, stopping early on the
+    training loss (a fold has no validation rows of its own)."""
+    import keras
+
+    classifier = algorithm.task == "classification"
+
+    def predict_with(network, fitted):
+        def predict(X):
+            raw = network.predict(fitted.transform(X).astype(np.float32), verbose=0)
+            if classifier:
+                return np.argmax(raw, axis=1), raw.astype(np.float64)
+            return raw.reshape(-1).astype(np.float64), None
+
+        return predict
+
+    def fit_predict(X_fold, y_fold, X_test):
+        fold_pre = build_preprocessor(table.inputs, scale=True)
+        Z = fold_pre.fit_transform(X_fold).astype(np.float32)
+        n_outputs = len(table.classes) if classifier else 1
+        network = _network(keras, Z.shape[1], n_outputs, params, classifier)
+        stop = []
+        if params["early_stopping_patience"]:
+            stop.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="loss", patience=params["early_stopping_patience"]
+                )
+            )
+        network.fit(
+            Z,
+            y_fold.astype(np.int64 if classifier else np.float32),
+            epochs=params["epochs"],
+            batch_size=params["batch_size"],
+            callbacks=stop,
+            verbose=0,
+        )
+        return predict_with(network, fold_pre)(X_test)
+
+    return evaluation_of(
+        algorithm=algorithm,
+        table=table,
+        X_val=X_val,
+        y_val=y_val,
+        report=report,
+        predict=predict_with(model, preprocessor),
+        fit_predict=fit_predict,
+        cv_folds=cv_folds,
+        reporter=reporter,
+        parallel=False,
     )
 
 

@@ -18,6 +18,9 @@ class TrainingJob(Job):
     features = models.JSONField(default=list)
     model_name = models.CharField(max_length=100)
     validation_split = models.FloatField(default=0.2)
+    cv_folds = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="k-fold cross-validation; null: none"
+    )
     model = models.ForeignKey(
         "catalog.Model", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -1,7 +1,6 @@
 """What a trainer reports and returns; shared by the scikit-learn and Keras trainers."""
 
 import io
-import math
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,26 +24,10 @@ class TrainResult:
     onnx: bytes | None
     parity: dict[str, Any]
     rows: int
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def validation_metrics(task: str, y_true, pred, proba, n_classes: int | None) -> dict[str, float]:
-    from sklearn import metrics
-
-    if task == "classification":
-        out = {
-            "accuracy": float(metrics.accuracy_score(y_true, pred)),
-            "f1_macro": float(metrics.f1_score(y_true, pred, average="macro")),
-        }
-        if proba is not None:
-            out["log_loss"] = float(metrics.log_loss(y_true, proba, labels=list(range(n_classes))))
-        return out
-    mse = float(metrics.mean_squared_error(y_true, pred))
-    return {
-        "r2": float(metrics.r2_score(y_true, pred)),
-        "rmse": math.sqrt(mse),
-        "mae": float(metrics.mean_absolute_error(y_true, pred)),
-    }
+    evaluation: dict[str, Any] = field(default_factory=dict)
+    # What explaining the version needs besides its artifact (inference.explain); empty: the
+    # version cannot be explained.
+    explainer: dict[str, Any] = field(default_factory=dict)
 
 
 def native_zip(files: dict[str, bytes]) -> bytes:

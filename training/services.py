@@ -100,6 +100,7 @@ def training_job_create(
     params: dict[str, Any] | None = None,
     model: str | None = None,
     validation_split: float = 0.2,
+    cv_folds: int | None = None,
 ) -> TrainingJob:
     """A queued job, once everything it will need is checked: the algorithm and its parameters,
     the dataset and its columns, the target against the task, the model name. The arguments'
@@ -113,6 +114,12 @@ def training_job_create(
     if found is None:
         raise NotFound(f"No such dataset: {dataset!r}.", param="dataset")
     features = _checked_columns(found, target, features)
+    if cv_folds is not None and found.n_rows < 2 * cv_folds:
+        raise _bad(
+            "cv_folds",
+            f"The dataset has {found.n_rows} rows; {cv_folds} folds need at least "
+            f"{2 * cv_folds}. Choose fewer folds.",
+        )
     _check_target_fits(spec, found, target)
     if model is not None and not MODEL_NAME.match(model):
         raise _bad("model", "model must be 1 to 100 letters, digits, '_', '.' or '-'.")
@@ -133,6 +140,7 @@ def training_job_create(
         target=target,
         features=features,
         validation_split=float(validation_split),
+        cv_folds=cv_folds,
         model_name=model_name,
     )
 
@@ -245,6 +253,7 @@ def _train(run: JobRun) -> None:
             features=job.features,
             target=job.target,
             validation_split=job.validation_split,
+            cv_folds=job.cv_folds,
             reporter=Reporter(progress=progress, check_cancel=run.check_cancel),
         )
     except TrainingDataError as exc:
@@ -274,6 +283,8 @@ def _publish(run: JobRun, algorithm: Algorithm, result) -> None:
             native=native,
             onnx=onnx,
             onnx_parity=result.parity,
+            evaluation=result.evaluation,
+            explainer=result.explainer,
         )
         job.model_id = version.model_id
         job.model_version = version.version

@@ -14,14 +14,18 @@ if TYPE_CHECKING:
     from catalog.models import Dataset
 from training.algorithms import Algorithm
 from training.data import Table, TrainingDataError, build_preprocessor, load_table
+from training.evaluation import all_classes, evaluation_of, validation_report
 from training.fast_trees import forget_prepared, prepare_forest
 from training.onnx_export import check_parity, is_forest, preprocessor_to_onnx, sklearn_to_onnx
-from training.results import Reporter, TrainResult, validation_metrics
+from training.results import Reporter, TrainResult
 
 TREE_CHUNK = 10  # trees (or boosting stages) fitted between two cancellation checks
 
 
-def _split(table: Table, validation_split: float, classifier: bool):
+def validation_split_of(table: Table, validation_split: float, classifier: bool):
+    """(X_train, X_val, y_train, y_val): the split every trainer fits and evaluates on;
+    stratified for a classifier whose classes all fit in both parts. Seeded, so the same
+    table always splits the same way."""
     from sklearn.model_selection import train_test_split
 
     stratify = None
@@ -43,12 +47,13 @@ def train(
     target: str,
     validation_split: float,
     reporter: Reporter,
+    cv_folds: int | None = None,
 ) -> TrainResult:
     reporter.progress(0.05, "loading the dataset", rows=dataset.n_rows)
     table = load_table(dataset, features=features, target=target, task=algorithm.task)
     reporter.check_cancel()
     classifier = algorithm.task == "classification"
-    X_train, X_val, y_train, y_val = _split(table, validation_split, classifier)
+    X_train, X_val, y_train, y_val = validation_split_of(table, validation_split, classifier)
     reporter.progress(0.15, "split", train_rows=len(X_train), validation_rows=len(X_val))
     signature = {"inputs": table.inputs, "target": target}
     if classifier:
@@ -57,17 +62,19 @@ def train(
         from training.keras_trainer import train_keras
 
         return train_keras(
-            algorithm, params, table, X_train, X_val, y_train, y_val, signature, reporter
+            algorithm, params, table, X_train, X_val, y_train, y_val, signature, cv_folds, reporter
         )
     try:
         return _train_sklearn(
-            algorithm, params, table, X_train, X_val, y_train, y_val, signature, reporter
+            algorithm, params, table, X_train, X_val, y_train, y_val, signature, cv_folds, reporter
         )
     finally:
         forget_prepared()  # trees encoded ahead (fast_trees.prepare_forest), used or not
 
 
-def _train_sklearn(algorithm, params, table, X_train, X_val, y_train, y_val, signature, reporter):
+def _train_sklearn(
+    algorithm, params, table, X_train, X_val, y_train, y_val, signature, cv_folds, reporter
+):
     import skops.io as sio
     from sklearn.pipeline import Pipeline
 
@@ -116,15 +123,40 @@ def _train_sklearn(algorithm, params, table, X_train, X_val, y_train, y_val, sig
         evaluated = pool.submit(_evaluate, pipeline, X_val, classifier)
         candidate, export_error = _export(pipeline, X_train.head(1), classifier)
         pred, proba = evaluated.result()
-        metrics = validation_metrics(
-            algorithm.task, y_val, pred, proba, len(table.classes) if classifier else None
-        )
+        report = validation_report(algorithm.task, y_val, pred, proba, table.classes)
+        metrics = report["metrics"]
         reporter.progress(0.85, "validation metrics", **metrics)
         reporter.check_cancel()
         checked = pool.submit(_checked, candidate, export_error, X_val, proba, pred)
         native = sio.dumps(pipeline)
         onnx, parity = checked.result()
-    reporter.progress(0.95, "ONNX export checked", **parity)
+    reporter.progress(0.88, "ONNX export checked", **parity)
+
+    def fit_predict(X_fold, y_fold, X_test):
+        fold = Pipeline(
+            [
+                ("preprocess", build_preprocessor(table.inputs, scale=algorithm.scale_numeric)),
+                ("model", algorithm.build_estimator(params)),
+            ]
+        )
+        fold.fit(X_fold, y_fold)
+        pred, proba = _evaluate(fold, X_test, classifier)
+        if proba is not None:
+            proba = all_classes(proba, fold.classes_, len(table.classes))
+        return pred, proba
+
+    evaluation = evaluation_of(
+        algorithm=algorithm,
+        table=table,
+        X_val=X_val,
+        y_val=y_val,
+        report=report,
+        predict=lambda X: _evaluate(pipeline, X, classifier),
+        fit_predict=fit_predict,
+        cv_folds=cv_folds,
+        reporter=reporter,
+        parallel=True,
+    )
     return TrainResult(
         metrics=metrics,
         signature=signature,
@@ -133,7 +165,23 @@ def _train_sklearn(algorithm, params, table, X_train, X_val, y_train, y_val, sig
         onnx=onnx,
         parity=parity,
         rows=len(table.y),
+        evaluation=evaluation,
+        explainer=explainer_of(algorithm, Z_train),
     )
+
+
+LINEAR = ("logistic_regression", "linear_regression", "ridge")
+
+
+def explainer_of(algorithm: Algorithm, Z_train: np.ndarray) -> dict[str, Any]:
+    """What inference.explain needs to explain this version: for a linear model the training
+    mean of each encoded column (its contributions are measured from there); a tree ensemble's
+    trees carry their own training weights."""
+    if algorithm.name in LINEAR:
+        return {"method": "linear", "means": np.asarray(Z_train, dtype=np.float64).mean(0).tolist()}
+    if algorithm.name.startswith(("random_forest", "gradient_boosting")):
+        return {"method": "tree"}
+    return {}
 
 
 def _evaluate(pipeline, X_val, classifier: bool) -> tuple[np.ndarray, np.ndarray | None]:

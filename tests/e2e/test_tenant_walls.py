@@ -39,6 +39,10 @@ OWNED: dict[str, Callable] = {
         "id": ModelVersionFactory(model__tenant=tenant).model_id,
         "n": "1",
     },
+    "model-version-evaluation": lambda tenant: {
+        "id": ModelVersionFactory(model__tenant=tenant).model_id,
+        "n": "1",
+    },
     "training-job-detail": lambda tenant: {"id": TrainingJobFactory(tenant=tenant).pk},
     "inference-job-detail": lambda tenant: {"id": InferenceJobFactory(tenant=tenant).pk},
     "inference-job-cancel": lambda tenant: {"id": InferenceJobFactory(tenant=tenant).pk},

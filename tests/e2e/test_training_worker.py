@@ -6,127 +6,18 @@ import io
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from billing.models import UsageEvent
 from inference.models import InferenceJob
-from maas.celery import app as celery_app
-from tests.billing.subprocess_env import ROOT, child_env
+from tests.e2e.conftest import kill_whole_worker
+from tests.helpers import new_tenant, wait_for
 from tests.training.conftest import breast_cancer_csv
 from training.models import TrainingJob
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("price_books")]
-
-# Short enough that a test sees a lost worker reaped in seconds (the defaults: 5 s, 60 s, 15 s).
-JOB_TIMING = {
-    "MAAS_JOB_HEARTBEAT_SECONDS": "0.5",
-    "MAAS_JOB_HEARTBEAT_TIMEOUT": "3",
-    "MAAS_JOB_REAP_SECONDS": "1",
-}
-
-
-@pytest.fixture
-def worker(settings, tmp_path):
-    """Yields `start(slow=False, beat=False)`: a worker process (with its pool) on the training,
-    inference and default queues, in a process group of its own. `slow`: its jobs take seconds
-    (tests/e2e/slow_worker.py); `beat`: it runs beat too, which reaps jobs of lost workers."""
-    settings.MAAS_USAGE_SINK = "database"
-    processes = []
-
-    def start(*, slow: bool = False, beat: bool = False) -> subprocess.Popen:
-        if not processes:
-            celery_app.control.purge()
-        launcher = ["-m", "tests.e2e.slow_worker"] if slow else ["-m", "celery"]
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                *launcher,
-                "-A",
-                "maas",
-                "worker",
-                "-Q",
-                "training,inference,default",
-                "-c",
-                "1",
-                "--pool",
-                "prefork",
-                "-l",
-                "warning",
-                "--without-heartbeat",
-                "--without-mingle",
-                "--without-gossip",
-                *(["-B", "-s", str(tmp_path / f"beat-{len(processes)}")] if beat else []),
-            ],
-            cwd=ROOT,
-            env=child_env(
-                MAAS_MEDIA_ROOT=str(settings.MEDIA_ROOT), MAAS_USAGE_SINK="database", **JOB_TIMING
-            ),
-            stdout=subprocess.DEVNULL,
-            stderr=open(tmp_path / f"worker-{len(processes)}.log", "w"),  # noqa: SIM115
-            start_new_session=True,
-        )
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def kill_whole_worker(process: subprocess.Popen) -> None:
-    """SIGKILL to the worker and every process of its pool: nothing of it gets to clean up.
-    Returns once none of them runs any more (a pool process dies a moment after its parent on
-    a busy machine; a zombie runs nothing)."""
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    deadline = time.monotonic() + 10
-    while _group_members_alive(process.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
-def _group_members_alive(group: int) -> list[int]:
-    alive = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue  # it ended while we looked
-        state, pgrp = fields[0], int(fields[2])
-        if pgrp == group and state != b"Z":
-            alive.append(int(entry))
-    return alive
-
-
-def new_tenant() -> dict:
-    out = StringIO()
-    call_command("create_tenant", "Acme", "--plan", "enterprise", stdout=out)
-    return json.loads(out.getvalue())
-
-
-def wait_for(api, job_id: str, statuses: set[str], timeout: float = 180) -> dict:
-    collection = "inference-jobs" if job_id.startswith("inj_") else "training-jobs"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = api.get(f"/v1/{collection}/{job_id}", headers={"Prefer": "wait=5"}).json()
-        if job["status"] in statuses:
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
 
 
 def wait_until_working(model, job_id: str, timeout: float = 60):
