@@ -73,6 +73,13 @@ METERS: dict[str, Meter] = {
             0,
             ("model", "price_tier", "api_key", "job"),
         ),
+        Meter(
+            "explanations",
+            "row",
+            "Rows explained (POST /v1/models/{id}/explain)",
+            0,
+            ("model", "api_key"),
+        ),
     ]
 }
 METER_ORDER = list(METERS)

@@ -27,6 +27,7 @@ BOOKS = {
                     "heavy": {"unit_amount": "0.0005", "allowance": "1000", "tiers": []},
                 },
             ),
+            "explanations": ("0.001", "1000", [], None),
         },
     },
     "standard": {
@@ -64,6 +65,7 @@ BOOKS = {
                     },
                 },
             ),
+            "explanations": ("0.0005", "10000", [], None),
         },
     },
     "enterprise": {
@@ -95,6 +97,7 @@ BOOKS = {
                     },
                 },
             ),
+            "explanations": ("0.0003", "100000", [], None),
         },
     },
 }

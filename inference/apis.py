@@ -10,6 +10,7 @@ import os
 import time
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
@@ -28,6 +29,7 @@ from rest_framework.views import APIView
 from billing.services import usage_prepare
 from catalog.selectors import model_version_for_serving
 from inference import selectors, services
+from inference.explain import NotExplainable, explainer_for, settled
 from inference.models import InferenceJob
 from inference.results import errors_render, results_render
 from inference.runtime import NotServable, runtime_for
@@ -143,17 +145,41 @@ class PredictSchema(APIView):
         raise NotImplementedError
 
 
-@lean_tenant_view(methods=("POST",), scope=Scope.PREDICT, spend_checked=True, schema=PredictSchema)
-def predict(request: HttpRequest, principal: Principal, id: str) -> Result:
-    body = _body(request)
+def _serving_version(request: HttpRequest, principal: Principal, id: str, body: dict):
+    """The version a predict or explain body asks for (the latest by default), or 404."""
     version = version_checked(body.get("version"))
-    tenant = principal.tenant
     model_version = model_version_for_serving(
-        tenant=tenant, model_id=id, version=version, generation=request.maas_generation
+        tenant=principal.tenant, model_id=id, version=version, generation=request.maas_generation
     )
     if model_version is None:
         what = f"version {version} of model {id!r}" if version else f"model {id!r}"
         raise NotFound(f"No such {what}.", param="version" if version else "id")
+    return model_version
+
+
+def _usage(
+    request: HttpRequest, principal: Principal, meter: str, prefix: str, rows: int, dimensions: dict
+):
+    """The usage of a predict or explain call, keyed by the client's Idempotency-Key when it
+    sent one. Without one, a unique key that sorts by time: the usage sinks index events by
+    (tenant, key), and keys that arrive in order append to the index instead of touching a
+    random page of it per request."""
+    client_key = idempotency_key_from(request)
+    key = client_key or f"{time.time_ns():x}-{os.urandom(8).hex()}"
+    return usage_prepare(
+        tenant=principal.tenant,
+        meter=meter,
+        quantity=rows,
+        idempotency_key=f"{prefix}:{key}",
+        dimensions={**dimensions, "api_key": principal.key_id},
+        new_key=client_key is None,
+    )
+
+
+@lean_tenant_view(methods=("POST",), scope=Scope.PREDICT, spend_checked=True, schema=PredictSchema)
+def predict(request: HttpRequest, principal: Principal, id: str) -> Result:
+    body = _body(request)
+    model_version = _serving_version(request, principal, id, body)
     try:
         runtime = runtime_for(model_version)
     except NotServable as exc:
@@ -166,22 +192,13 @@ def predict(request: HttpRequest, principal: Principal, id: str) -> Result:
         matrix_input=runtime.matrix_input,
     )
     predicted, proba = runtime.predict(feed, frame)
-    # Without a client key, a unique one that sorts by time: the usage sinks index events by
-    # (tenant, key), and keys that arrive in order append to the index instead of touching a
-    # random page of it per request.
-    client_key = idempotency_key_from(request)
-    key = client_key or f"{time.time_ns():x}-{os.urandom(8).hex()}"
-    usage = usage_prepare(
-        tenant=tenant,
-        meter="predictions",
-        quantity=n_rows,
-        idempotency_key=f"predict:{key}",
-        dimensions={
-            "model": id,
-            "price_tier": model_version.price_tier,
-            "api_key": principal.key_id,
-        },
-        new_key=client_key is None,
+    usage = _usage(
+        request,
+        principal,
+        "predictions",
+        "predict",
+        n_rows,
+        {"model": id, "price_tier": model_version.price_tier},
     )
     out: dict[str, Any] = {"model": id, "version": model_version.version}
     if runtime.classes is not None:
@@ -192,6 +209,104 @@ def predict(request: HttpRequest, principal: Principal, id: str) -> Result:
     else:
         out["predictions"] = predicted.tolist()
     # The pipeline records the usage once the request is admitted (maas.admission).
+    return Result(json_response(200, out), usage)
+
+
+class ExplainInput(PredictInput):
+    inputs = serializers.ListField(
+        child=RowField(), min_length=1, max_length=settings.MAAS_EXPLAIN_MAX_ROWS
+    )
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "number", "description": "Regressors: the mean output, for every row."},
+            {
+                "type": "array",
+                "items": {"type": "number"},
+                "description": "Classifiers: per row, the predicted class's base probability.",
+            },
+        ]
+    }
+)
+class BaseValueField(serializers.JSONField):
+    pass
+
+
+class ExplainOutput(serializers.Serializer):
+    model = serializers.CharField()
+    version = serializers.IntegerField()
+    predictions = serializers.ListField(child=PredictionField())
+    outputs = serializers.ListField(
+        child=serializers.FloatField(),
+        help_text="Per row, the value explained: the regression output, or the predicted "
+        "class's probability.",
+    )
+    base_value = BaseValueField(
+        help_text="Where contributions start from: `base_value` (a classifier: its row's entry) "
+        "plus the row's contributions is its output, within 1e-6 relative."
+    )
+    explanations = serializers.ListField(
+        child=serializers.DictField(child=serializers.FloatField()),
+        help_text="Per row, each input feature's additive contribution to the output.",
+    )
+    method = serializers.ChoiceField(
+        choices=["linear", "tree_shap"], help_text="How they were computed (docs/explanations.md)."
+    )
+
+
+class ExplainSchema(APIView):
+    """Describes the lean explain view for the OpenAPI document; never called."""
+
+    @extend_schema(
+        operation_id="explain",
+        request=ExplainInput,
+        responses={
+            200: ExplainOutput,
+            409: OpenApiResponse(
+                ErrorOutput, description="model_not_explainable: no exact method for this model."
+            ),
+        },
+        description="Per-feature contributions that add up to each row's output (the "
+        "regression value, or the predicted class's probability). Rows are checked as for "
+        "predict. Metered as `explanations` (rows).",
+    )
+    def post(self, request: Request, id: str) -> Response:
+        raise NotImplementedError
+
+
+@lean_tenant_view(methods=("POST",), scope=Scope.PREDICT, spend_checked=True, schema=ExplainSchema)
+def explain(request: HttpRequest, principal: Principal, id: str) -> Result:
+    body = _body(request)
+    model_version = _serving_version(request, principal, id, body)
+    try:
+        explainer = explainer_for(model_version)
+        runtime = runtime_for(model_version)
+    except NotExplainable as exc:
+        raise Conflict(str(exc), code="model_not_explainable") from None
+    except NotServable as exc:
+        raise Conflict(str(exc), code="model_not_servable") from None
+    feed, frame, n_rows = prepare_inputs(
+        explainer.inputs, body.get("inputs"), settings.MAAS_EXPLAIN_MAX_ROWS, as_frame=True
+    )
+    # What predict answers for these rows is what gets explained (inference.explain).
+    predicted, proba = runtime.predict(feed, frame)
+    served = predicted if proba is None else proba[np.arange(n_rows), predicted]
+    found = explainer.explain(frame, predicted)
+    contributions = settled(found["contributions"], found["base"], served)
+    names = [spec["name"] for spec in explainer.inputs]
+    out = {"model": id, "version": model_version.version}
+    if explainer.classes is not None:
+        out["predictions"] = [explainer.classes[i] for i in predicted.tolist()]
+        out["base_value"] = found["base"].tolist()
+    else:
+        out["predictions"] = predicted.tolist()
+        out["base_value"] = float(found["base"][0])
+    out["outputs"] = served.tolist()
+    out["explanations"] = [dict(zip(names, row, strict=True)) for row in contributions.tolist()]
+    out["method"] = "linear" if explainer.method == "linear" else "tree_shap"
+    usage = _usage(request, principal, "explanations", "explain", n_rows, {"model": id})
     return Result(json_response(200, out), usage)
 
 

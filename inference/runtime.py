@@ -14,6 +14,7 @@ primary key and artifact hash, so a stale entry can never answer.
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +66,7 @@ class Runtime:
         return np.asarray(self.native.predict(frame), dtype=np.float64).reshape(-1), None
 
 
-_cache: "OrderedDict[tuple, Runtime]" = OrderedDict()
+_cache: "OrderedDict[tuple, Any]" = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -154,15 +155,24 @@ def _warm_up(runtime: Runtime) -> None:
 
 
 def runtime_for(version: "ModelVersion") -> Runtime:
-    key = (version.pk, version.onnx_sha256 or version.native_sha256)
+    """The version's serving runtime, from this process's cache or loaded now."""
+    return cached(
+        ("serve", version.pk, version.onnx_sha256 or version.native_sha256), version, _load
+    )
+
+
+def cached(key: tuple, version: "ModelVersion", load: Callable[["ModelVersion"], Any]) -> Any:
+    """`load(version)`, kept in the one LRU of loaded models (anything with a `.size` in
+    bytes). Keys hold the version's primary key and artifact hash, so a stale entry never
+    answers."""
     with _lock:
-        runtime = _cache.get(key)
-        if runtime is not None:
+        entry = _cache.get(key)
+        if entry is not None:
             _cache.move_to_end(key)
-            return runtime
-    runtime = _load(version)
+            return entry
+    entry = load(version)
     with _lock:
-        _cache[key] = runtime
+        _cache[key] = entry
         _cache.move_to_end(key)
         while _cache and (
             len(_cache) > settings.MAAS_MODEL_CACHE_SIZE
@@ -171,7 +181,7 @@ def runtime_for(version: "ModelVersion") -> Runtime:
             if len(_cache) == 1:
                 break  # one model larger than the budget still serves
             _cache.popitem(last=False)
-    return runtime
+    return entry
 
 
 def cache_clear() -> None:

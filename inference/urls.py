@@ -4,6 +4,7 @@ import maas.ids  # noqa: F401  (registers the oid path converter)
 from inference import apis
 
 urlpatterns = [
+    path("models/<oid:id>/explain", apis.explain, name="model-explain"),
     path("inference-jobs", apis.InferenceJobListApi.as_view(), name="inference-job-list"),
     path(
         "inference-jobs/<oid:id>", apis.InferenceJobDetailApi.as_view(), name="inference-job-detail"

@@ -261,6 +261,8 @@ MAAS_GPU_MIN_WORK = env.int("MAAS_GPU_MIN_WORK", default=1_000_000 * 1024 * 3)
 
 # --- serving ----------------------------------------------------------------------------------
 MAAS_PREDICT_MAX_ROWS = env.int("MAAS_PREDICT_MAX_ROWS", default=1000)
+# Exact contributions cost more per row than a prediction (docs/explanations.md).
+MAAS_EXPLAIN_MAX_ROWS = env.int("MAAS_EXPLAIN_MAX_ROWS", default=500)
 MAAS_MODEL_CACHE_SIZE = env.int("MAAS_MODEL_CACHE_SIZE", default=32)
 MAAS_MODEL_CACHE_BYTES = env.int("MAAS_MODEL_CACHE_BYTES", default=1_000_000_000)
 

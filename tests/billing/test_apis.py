@@ -163,6 +163,7 @@ def test_pricing_shows_the_plan(price_books, client_for):
         "data.ingested_bytes",
         "data.processed_rows",
         "predictions",
+        "explanations",
     ]
     assert meters["data.ingested_bytes"]["unit_amount"] == "0.00000000008"
     assert (

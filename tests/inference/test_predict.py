@@ -33,12 +33,12 @@ def trained(api, cancer_dataset):
     assert job.status == "succeeded", job.error_message
     from training.algorithms import get_algorithm
     from training.data import load_table
-    from training.trainers import _split
+    from training.trainers import validation_split_of
 
     table = load_table(
         cancer_dataset, features=job.features, target="diagnosis", task="classification"
     )
-    _, X_val, _, y_val = _split(table, job.validation_split, True)
+    _, X_val, _, y_val = validation_split_of(table, job.validation_split, True)
     names = [i["name"] for i in table.inputs]
     rows = [
         dict(zip(names, [float(v) for v in values], strict=True)) for values in X_val.to_numpy()
