@@ -22,7 +22,13 @@ from catalog.uploads import QuotaHashingUploadHandler
 from maas.base_views import TenantAPIView
 from maas.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
 from maas.schema import LIST_PARAMETERS, ErrorOutput
-from maas.serializers import ConstantField, StrictCharField, list_of
+from maas.serializers import (
+    ConstantField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictSerializer,
+    list_of,
+)
 
 # Room for the multipart envelope (boundaries, headers, a name field) around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -145,10 +151,88 @@ class ModelOutput(serializers.Serializer):
     name = serializers.CharField()
     task = serializers.ChoiceField(choices=["classification", "regression"])
     latest_version = serializers.SerializerMethodField()
+    aliases = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 
     def get_latest_version(self, model: Model) -> int | None:
         return model.latest_version or None
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "additionalProperties": {"type": "integer"},
+            "description": "Alias name -> version number (`latest` is built in, not listed).",
+        }
+    )
+    def get_aliases(self, model: Model) -> dict[str, int]:
+        return selectors.model_aliases(model=model)
+
+
+class AliasInput(StrictSerializer):
+    version = StrictIntegerField(min_value=1, max_value=2_147_483_647)
+
+
+class AliasOutput(serializers.Serializer):
+    object = ConstantField("model_alias")
+    model = serializers.CharField(source="model_id")
+    alias = serializers.CharField(source="name")
+    version = serializers.IntegerField()
+    updated_at = serializers.DateTimeField()
+
+
+class AliasDeletedOutput(AliasOutput):
+    deleted = serializers.BooleanField(default=True, help_text="Always true.")
+
+
+ALIAS_PATH = OpenApiParameter(
+    "alias",
+    str,
+    OpenApiParameter.PATH,
+    pattern="^[a-z][a-z0-9_-]{0,31}$",
+    description="1 to 32 lowercase letters, digits, '_' or '-', starting with a letter; "
+    "not `latest`.",
+)
+
+
+class ModelAliasApi(TenantAPIView):
+    resource_name = "model"
+
+    def tenant_queryset(self) -> QuerySet[Model]:
+        return selectors.model_list(tenant=self.request.tenant)
+
+    @extend_schema(
+        operation_id="set_model_alias",
+        parameters=[ALIAS_PATH],
+        request=AliasInput,
+        responses=AliasOutput,
+        description="Points the alias at a version (created if absent), atomically; predict, "
+        "explain and new batch jobs asking for it serve that version from the next request, "
+        "in every process. Every move is kept in the audit trail (admin).",
+    )
+    def put(self, request: Request, id: str, alias: str) -> Response:
+        model = self.get_object()
+        data = AliasInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        moved = services.model_alias_set(
+            model=model,
+            name=alias,
+            version=data.validated_data["version"],
+            actor=request.maas_principal.key_id,
+        )
+        return Response(AliasOutput(moved).data)
+
+    @extend_schema(
+        operation_id="delete_model_alias",
+        parameters=[ALIAS_PATH],
+        responses=AliasDeletedOutput,
+        description="Removes the alias; asking for it is then 404. Answers it, with "
+        "`deleted: true`.",
+    )
+    def delete(self, request: Request, id: str, alias: str) -> Response:
+        removed = services.model_alias_delete(
+            model=self.get_object(), name=alias, actor=request.maas_principal.key_id
+        )
+        return Response(AliasDeletedOutput(removed).data)
 
 
 class ModelDeletedOutput(ModelOutput):

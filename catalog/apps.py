@@ -6,8 +6,8 @@ class CatalogConfig(AppConfig):
     verbose_name = "Datasets and models"
 
     def ready(self) -> None:
-        from catalog.models import Model, ModelVersion
+        from catalog.models import Model, ModelAlias, ModelVersion
         from maas.generation import bump_on_change
 
-        # The predict path caches the version it serves (catalog.selectors).
-        bump_on_change(Model, ModelVersion)
+        # The predict path caches the version it serves (catalog.selectors), aliases resolved.
+        bump_on_change(Model, ModelVersion, ModelAlias)

@@ -83,3 +83,39 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_id} v{self.version}"
+
+
+class ModelAlias(models.Model):
+    """A name for one version of a model (`production` -> 3): what predict, explain and batch
+    jobs serve when asked for it. Moved only by catalog.services.model_alias_set/_delete,
+    which record every move in ModelAliasMove."""
+
+    model = models.ForeignKey(Model, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=32)
+    version = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["model", "name"], name="model_alias_once")]
+        verbose_name_plural = "model aliases"
+
+    def __str__(self) -> str:
+        return f"{self.model_id}@{self.name} -> v{self.version}"
+
+
+class ModelAliasMove(models.Model):
+    """The audit trail of aliases: who moved which alias of which model, when, from what
+    version to what (null: created, or removed)."""
+
+    model = models.ForeignKey(Model, on_delete=models.CASCADE, related_name="alias_moves")
+    alias = models.CharField(max_length=32)
+    from_version = models.PositiveIntegerField(null=True, blank=True)
+    to_version = models.PositiveIntegerField(null=True, blank=True)
+    actor = models.CharField(max_length=100, help_text="the API key (key_...) or admin user")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["model", "-created_at"], name="alias_move_list")]
+
+    def __str__(self) -> str:
+        return f"{self.model_id}@{self.alias}: {self.from_version} -> {self.to_version}"

@@ -1,5 +1,6 @@
 """Reads of the catalog; each takes the tenant it reads for."""
 
+import re
 from functools import cache
 
 from django.core.files.storage import default_storage
@@ -8,9 +9,13 @@ from django.db.models import QuerySet
 
 # Other apps read artifacts here: the bytes, once their sha256 matches (catalog.artifacts).
 from catalog.artifacts import artifact_read as artifact_read
-from catalog.models import Dataset, Model, ModelVersion
+from catalog.models import Dataset, Model, ModelAlias, ModelAliasMove, ModelVersion
+from maas.errors import InvalidRequest
 from maas.generation import GenerationCache
 from maas.rowloader import RowLoader
+
+ALIAS_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}\Z")
+LATEST = "latest"  # built in: the newest version; cannot be set
 
 
 def dataset_list(*, tenant) -> QuerySet[Dataset]:
@@ -27,7 +32,33 @@ def dataset_open(*, dataset: Dataset):
 
 
 def model_list(*, tenant) -> QuerySet[Model]:
-    return Model.objects.filter(tenant=tenant)
+    return Model.objects.filter(tenant=tenant).prefetch_related("aliases")
+
+
+def alias_name_checked(name: str) -> str:
+    """An alias name a tenant may set, or 400 (param `alias`)."""
+    if name == LATEST:
+        raise InvalidRequest(
+            "'latest' is built in (it always means the newest version) and cannot be set or "
+            "removed; choose another name, such as 'production'.",
+            param="alias",
+        )
+    if not ALIAS_NAME.match(name):
+        raise InvalidRequest(
+            f"{name[:40]!r} is not an alias name: 1 to 32 lowercase letters, digits, '_' or '-', "
+            "starting with a letter.",
+            param="alias",
+        )
+    return name
+
+
+def model_aliases(*, model: Model) -> dict[str, int]:
+    """{alias: version} of the model (prefetched by model_list)."""
+    return {a.name: a.version for a in sorted(model.aliases.all(), key=lambda a: a.name)}
+
+
+def model_alias_moves(*, model: Model) -> QuerySet[ModelAliasMove]:
+    return ModelAliasMove.objects.filter(model=model).order_by("-created_at", "-id")
 
 
 def model_get(*, tenant, model_id: str) -> Model | None:
@@ -39,15 +70,25 @@ def model_versions(*, tenant, model_id: str) -> QuerySet[ModelVersion]:
 
 
 @cache
-def _serving_lookup() -> tuple[str, RowLoader]:
+def _serving_lookup(by_alias: bool) -> tuple[str, RowLoader]:
+    """The query for a version by number (or the latest, with NULL), or by alias name."""
     versions = RowLoader(ModelVersion, "v")
     qn = connection.ops.quote_name
     sql = (
         f"SELECT {versions.columns} FROM {qn(ModelVersion._meta.db_table)} v "  # noqa: S608
         f"JOIN {qn(Model._meta.db_table)} m ON m.{qn('id')} = v.{qn('model_id')} "
-        f"WHERE m.{qn('id')} = %s AND m.{qn('tenant_id')} = %s "
-        f"AND v.{qn('version')} = COALESCE(%s, m.{qn('latest_version')})"
     )
+    if by_alias:
+        sql += (
+            f"JOIN {qn(ModelAlias._meta.db_table)} a ON a.{qn('model_id')} = m.{qn('id')} "
+            f"AND a.{qn('version')} = v.{qn('version')} "
+            f"WHERE m.{qn('id')} = %s AND m.{qn('tenant_id')} = %s AND a.{qn('name')} = %s"
+        )
+    else:
+        sql += (
+            f"WHERE m.{qn('id')} = %s AND m.{qn('tenant_id')} = %s "
+            f"AND v.{qn('version')} = COALESCE(%s, m.{qn('latest_version')})"
+        )
     return sql, versions
 
 
@@ -55,17 +96,19 @@ _serving_cache = GenerationCache()
 
 
 def model_version_for_serving(
-    *, tenant, model_id: str, version: int | None, generation: object = None
+    *, tenant, model_id: str, version: int | str | None, generation: object = None
 ) -> ModelVersion | None:
-    """The version to serve (the latest when `version` is None), or None. One hand-written
-    query (see maas.rowloader); with the request's `generation` (maas.generation), none while
-    no model or version changed anywhere since this process last read it."""
+    """The version to serve: by number, by alias name (a str), or the latest (None); or None.
+    One hand-written query (see maas.rowloader); with the request's `generation`
+    (maas.generation), none while no model, version or alias changed anywhere since this
+    process last read it, so an alias moved in one process is followed by all on their next
+    request."""
     key = (tenant.pk, model_id, version)
     if generation is not None:
         cached = _serving_cache.get(key, generation)
         if cached is not None:
             return cached
-    sql, versions = _serving_lookup()
+    sql, versions = _serving_lookup(isinstance(version, str))
     with connection.cursor() as cursor:
         cursor.execute(sql, [model_id, tenant.pk, version])
         row = cursor.fetchone()

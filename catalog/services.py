@@ -11,8 +11,10 @@ from billing.services import usage_record
 # Other apps store artifacts here (catalog.artifacts), as the files of a version to publish.
 from catalog.artifacts import artifact_write as artifact_write
 from catalog.artifacts import artifacts_delete
-from catalog.models import Dataset, Model, ModelVersion
+from catalog.models import Dataset, Model, ModelAlias, ModelAliasMove, ModelVersion
 from catalog.parsing import sniff_format, summarize
+from catalog.selectors import alias_name_checked
+from maas.errors import NotFound
 from maas.ids import new_id
 
 
@@ -130,3 +132,45 @@ def model_delete(*, model: Model) -> None:
     with transaction.atomic():
         model.delete()
         transaction.on_commit(lambda: artifacts_delete(paths))
+
+
+def model_alias_set(*, model: Model, name: str, version: int, actor: str) -> ModelAlias:
+    """Points the alias at `version` (created if absent), in one transaction with its audit
+    record; the model row is locked, so concurrent moves of its aliases take turns. Every
+    process serves the new version from its next request (the alias's save bumps the cache
+    generation, maas.generation)."""
+    name = alias_name_checked(name)
+    with transaction.atomic():
+        locked = Model.objects.select_for_update().get(pk=model.pk)
+        if not ModelVersion.objects.filter(model=locked, version=version).exists():
+            raise NotFound(
+                f"Model {model.pk} has no version {version}; its latest is "
+                f"{locked.latest_version}.",
+                param="version",
+            )
+        alias = ModelAlias.objects.filter(model=locked, name=name).first()
+        previous = alias.version if alias is not None else None
+        if alias is None:
+            alias = ModelAlias(model=locked, name=name, version=version)
+        alias.version = version
+        alias.save()
+        if previous != version:
+            ModelAliasMove.objects.create(
+                model=locked, alias=name, from_version=previous, to_version=version, actor=actor
+            )
+    return alias
+
+
+def model_alias_delete(*, model: Model, name: str, actor: str) -> ModelAlias:
+    """Removes the alias (recorded in the audit trail); 404 if the model has none so named."""
+    name = alias_name_checked(name)
+    with transaction.atomic():
+        locked = Model.objects.select_for_update().get(pk=model.pk)
+        alias = ModelAlias.objects.filter(model=locked, name=name).first()
+        if alias is None:
+            raise NotFound(f"Model {model.pk} has no alias {name!r}.", param="alias")
+        ModelAliasMove.objects.create(
+            model=locked, alias=name, from_version=alias.version, to_version=None, actor=actor
+        )
+        alias.delete()
+    return alias

@@ -9,6 +9,7 @@ urlpatterns = [
     path("models", apis.ModelListApi.as_view(), name="model-list"),
     path("models/<oid:id>", apis.ModelDetailApi.as_view(), name="model-detail"),
     path("models/<oid:id>/versions", apis.ModelVersionListApi.as_view(), name="model-versions"),
+    path("models/<oid:id>/aliases/<str:alias>", apis.ModelAliasApi.as_view(), name="model-alias"),
     path(
         "models/<oid:id>/versions/<str:n>",
         apis.ModelVersionDetailApi.as_view(),

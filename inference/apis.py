@@ -50,7 +50,6 @@ from maas.serializers import (
     DecimalOutput,
     JobErrorOutput,
     StrictCharField,
-    StrictIntegerField,
     StrictSerializer,
     job_error,
     list_of,
@@ -105,16 +104,38 @@ class PredictionField(serializers.JSONField):
     pass
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "maximum": VERSION_MAX},
+            {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,31}$"},
+        ],
+        "nullable": True,
+        "description": "A version number, or an alias name (PUT /v1/models/{id}/aliases/"
+        "{alias}); `latest` (or absent, or null) is the newest version.",
+    }
+)
+class VersionField(serializers.Field):
+    """A version reference, checked as predict checks it (inference.validation)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(allow_null=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> int | str | None:
+        try:
+            return version_checked(data)
+        except InvalidRequest as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class PredictInput(StrictSerializer):
     inputs = serializers.ListField(
         child=RowField(), min_length=1, max_length=settings.MAAS_PREDICT_MAX_ROWS
     )
-    version = StrictIntegerField(
-        required=False,
-        min_value=1,
-        max_value=VERSION_MAX,
-        help_text="A version number; the latest by default.",
-    )
+    version = VersionField(required=False)
 
 
 class PredictOutput(serializers.Serializer):
@@ -152,6 +173,12 @@ def _serving_version(request: HttpRequest, principal: Principal, id: str, body: 
         tenant=principal.tenant, model_id=id, version=version, generation=request.maas_generation
     )
     if model_version is None:
+        if isinstance(version, str):
+            raise NotFound(
+                f"Model {id!r} has no alias {version!r} (or no such model). Set it with "
+                f"PUT /v1/models/{id}/aliases/{version}.",
+                param="version",
+            )
         what = f"version {version} of model {id!r}" if version else f"model {id!r}"
         raise NotFound(f"No such {what}.", param="version" if version else "id")
     return model_version
@@ -345,12 +372,7 @@ class InferenceJobOutput(serializers.Serializer):
 
 class InferenceJobCreateInput(StrictSerializer):
     model = StrictCharField(help_text="The id of one of your models (mdl_...).")
-    version = StrictIntegerField(
-        required=False,
-        min_value=1,
-        max_value=VERSION_MAX,
-        help_text="A version number; the latest by default.",
-    )
+    version = VersionField(required=False)
     dataset = StrictCharField(help_text="The id of an uploaded dataset (ds_...).")
 
 

@@ -53,10 +53,12 @@ INFERENCE = JobKind(
 
 
 def inference_job_create(
-    *, tenant, model: str, dataset: str, version: int | None = None
+    *, tenant, model: str, dataset: str, version: int | str | None = None
 ) -> InferenceJob:
     """A queued job over the dataset, once the model version and the dataset's columns are
-    checked. The arguments' types are the API's input serializer's to check."""
+    checked. `version` is a number, an alias (resolved now: the job keeps the number it
+    found, so moving the alias later does not change a job already queued) or None for the
+    latest. The arguments' types are the API's input serializer's to check."""
     model_id, dataset_id = model, dataset
     model_version = model_version_for_serving(tenant=tenant, model_id=model_id, version=version)
     if model_version is None:

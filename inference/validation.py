@@ -12,18 +12,25 @@ from typing import Any
 
 import numpy as np
 
+from catalog.selectors import ALIAS_NAME
 from maas.errors import InvalidRequest
 
 # Versions are numbered from 1; the catalog stores them as 32-bit integers.
 VERSION_MAX = 2_147_483_647
 
 
-def version_checked(version: Any) -> int | None:
-    """The `version` a predict body asks for (None: the latest), or 400."""
-    if version is None:
+def version_checked(version: Any) -> int | str | None:
+    """The `version` a body asks for: a number, an alias name, or None for the latest (absent,
+    null or "latest"); anything else is 400."""
+    if version is None or version == "latest":
         return None
+    if isinstance(version, str) and ALIAS_NAME.match(version):
+        return version
     if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= VERSION_MAX:
-        raise InvalidRequest("version must be a version number (1, 2, ...).", param="version")
+        raise InvalidRequest(
+            "version must be a version number (1, 2, ...) or an alias name ('production').",
+            param="version",
+        )
     return version
 
 

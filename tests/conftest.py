@@ -62,6 +62,14 @@ def http(live_server) -> Callable[[str | None], HttpApi]:
     return lambda key=None: HttpApi(live_server.url, key)
 
 
+@pytest.fixture(scope="session")
+def cancer_csv() -> bytes:
+    """scikit-learn's breast cancer table as a CSV upload (tests/training/conftest.py)."""
+    from tests.training.conftest import breast_cancer_csv
+
+    return breast_cancer_csv()
+
+
 @pytest.fixture
 def price_books(db):
     """The plans' default price books (transactional tests flush what migrations seeded)."""

@@ -30,6 +30,10 @@ OWNED: dict[str, Callable] = {
     "dataset-detail": lambda tenant: {"id": DatasetFactory(tenant=tenant).pk},
     "model-detail": lambda tenant: {"id": ModelFactory(tenant=tenant).pk},
     "model-predict": lambda tenant: {"id": ModelVersionFactory(model__tenant=tenant).model_id},
+    "model-alias": lambda tenant: {
+        "id": ModelVersionFactory(model__tenant=tenant).model_id,
+        "alias": "production",
+    },
     "model-explain": lambda tenant: {"id": ModelVersionFactory(model__tenant=tenant).model_id},
     "model-versions": lambda tenant: {"id": ModelVersionFactory(model__tenant=tenant).model_id},
     "model-version-detail": lambda tenant: {

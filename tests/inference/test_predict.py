@@ -162,8 +162,10 @@ def test_other_bad_requests(api, trained, settings):
     assert_error(
         predict(api, job.model_id, {"inputs": rows[:1], "version": 9}), 404, "not_found_error"
     )
+    latest = predict(api, job.model_id, {"inputs": rows[:1], "version": "latest"})
+    assert latest.json()["version"] == 1  # built in (API.md "aliases")
     assert_error(
-        predict(api, job.model_id, {"inputs": rows[:1], "version": "latest"}),
+        predict(api, job.model_id, {"inputs": rows[:1], "version": "Latest!"}),
         400,
         "invalid_request_error",
     )

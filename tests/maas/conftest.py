@@ -1,1 +1,1 @@
-from tests.training.conftest import cancer_csv, cancer_dataset  # noqa: F401  (shared fixtures)
+from tests.training.conftest import cancer_dataset  # noqa: F401  (a shared fixture)

@@ -17,11 +17,6 @@ def breast_cancer_csv() -> bytes:
     return buffer.getvalue().encode()
 
 
-@pytest.fixture(scope="session")
-def cancer_csv() -> bytes:
-    return breast_cancer_csv()
-
-
 def make_dataset(tenant, content: bytes, name: str = "data.csv"):
     return dataset_create(
         tenant=tenant, upload=SimpleUploadedFile(name, content), name=name, sha256="0" * 64
