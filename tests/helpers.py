@@ -29,6 +29,9 @@ class HttpApi:
     def patch(self, path: str, **kwargs) -> requests.Response:
         return self.request("PATCH", path, **kwargs)
 
+    def put(self, path: str, **kwargs) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
+
     def delete(self, path: str, **kwargs) -> requests.Response:
         return self.request("DELETE", path, **kwargs)
 
