@@ -224,7 +224,7 @@ class ModelAliasApi(TenantAPIView):
     @extend_schema(
         operation_id="delete_model_alias",
         parameters=[ALIAS_PATH],
-        responses=AliasDeletedOutput,
+        responses={200: AliasDeletedOutput},
         description="Removes the alias; asking for it is then 404. Answers it, with "
         "`deleted: true`.",
     )
