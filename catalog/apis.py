@@ -36,9 +36,18 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 class ColumnOutput(serializers.Serializer):
     name = serializers.CharField()
-    dtype = serializers.ChoiceField(choices=["number", "string", "boolean"])
+    dtype = serializers.ChoiceField(choices=["number", "string", "boolean", "image"])
     distinct = serializers.IntegerField(help_text="Distinct values seen (counted up to a cap).")
     missing = serializers.IntegerField(help_text="Empty values.")
+
+
+class ImagesOutput(serializers.Serializer):
+    width = serializers.IntegerField(help_text="The most common width, in pixels.")
+    height = serializers.IntegerField(help_text="The most common height, in pixels.")
+    channels = serializers.IntegerField(help_text="The most common: 1 (gray) or 3 (color).")
+    classes = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Images per class folder."
+    )
 
 
 class DatasetOutput(serializers.Serializer):
@@ -50,6 +59,9 @@ class DatasetOutput(serializers.Serializer):
     sha256 = serializers.CharField()
     n_rows = serializers.IntegerField()
     columns = ColumnOutput(many=True)
+    images = ImagesOutput(
+        allow_null=True, help_text="Image datasets (format `images`): their shape; null for tables."
+    )
     created_at = serializers.DateTimeField()
 
 
@@ -60,7 +72,8 @@ class DatasetDeletedOutput(DatasetOutput):
 class DatasetUploadInput(serializers.Serializer):
     file = serializers.FileField(
         allow_empty_file=True,  # the table parser says what is wrong with it
-        help_text="CSV with a header row, or JSON Lines of flat objects.",
+        help_text="CSV with a header row, JSON Lines of flat objects, or a ZIP of PNG/JPEG "
+        "images in one folder per class (cat/001.png).",
     )
     name = StrictCharField(required=False, max_length=200, help_text="Defaults to the file's name.")
 
@@ -241,7 +254,15 @@ class ModelDeletedOutput(ModelOutput):
 
 class SignatureInputOutput(serializers.Serializer):
     name = serializers.CharField()
-    dtype = serializers.ChoiceField(choices=["number", "string", "boolean"])
+    dtype = serializers.ChoiceField(choices=["number", "string", "boolean", "image"])
+    size = serializers.IntegerField(
+        required=False, help_text="Images: resized to size x size before the model."
+    )
+    channels = serializers.IntegerField(required=False, help_text="Images: 1 gray, 3 color.")
+
+    def to_representation(self, spec: dict) -> dict:
+        data = super().to_representation(spec)
+        return {k: v for k, v in data.items() if v is not None}
 
 
 class SignatureOutput(serializers.Serializer):

@@ -9,6 +9,7 @@ class Dataset(models.Model):
     class Format(models.TextChoices):
         CSV = "csv"
         JSONL = "jsonl"
+        IMAGES = "images"  # a ZIP of PNG/JPEG images, one folder per class (catalog.images)
 
     id = PrefixedIdField(prefix="ds")
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="datasets")
@@ -19,6 +20,9 @@ class Dataset(models.Model):
     n_rows = models.PositiveBigIntegerField()
     columns = models.JSONField(help_text='[{"name": ..., "dtype": "number"|"string"|"boolean"}]')
     file = models.CharField(max_length=500, help_text="path in the default storage")
+    images = models.JSONField(
+        null=True, blank=True, help_text='images: {"width", "height", "channels", "classes"}'
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -108,6 +108,8 @@ def _lines(binary: IO[bytes]) -> Iterator[tuple[int, str]]:
 
 def sniff_format(head: bytes, filename: str) -> str:
     name = filename.lower()
+    if head.startswith(b"PK\x03\x04") or name.endswith(".zip"):
+        return "images"
     if name.endswith((".jsonl", ".ndjson", ".json")):
         return "jsonl"
     if name.endswith((".csv", ".txt")):

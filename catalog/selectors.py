@@ -1,7 +1,9 @@
 """Reads of the catalog; each takes the tenant it reads for."""
 
 import re
+from collections.abc import Iterator
 from functools import cache
+from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import connection
@@ -9,6 +11,12 @@ from django.db.models import QuerySet
 
 # Other apps read artifacts here: the bytes, once their sha256 matches (catalog.artifacts).
 from catalog.artifacts import artifact_read as artifact_read
+
+# Other apps turn images into model inputs here, the one way (catalog.images).
+from catalog.images import ImageError as ImageError
+from catalog.images import archive_images
+from catalog.images import decode_base64_image as decode_base64_image
+from catalog.images import image_array as image_array
 from catalog.models import Dataset, Model, ModelAlias, ModelAliasMove, ModelVersion
 from maas.errors import InvalidRequest
 from maas.generation import GenerationCache
@@ -29,6 +37,13 @@ def dataset_get(*, tenant, dataset_id: str) -> Dataset | None:
 def dataset_open(*, dataset: Dataset):
     """The stored file, opened for binary reading."""
     return default_storage.open(dataset.file, "rb")
+
+
+def dataset_images(*, dataset: Dataset) -> Iterator[tuple[str, str, Any]]:
+    """(archive path, class label, decoded Pillow image) of an image dataset, in a fixed
+    order (catalog.images.archive_images)."""
+    with dataset_open(dataset=dataset) as f:
+        yield from archive_images(f)
 
 
 def model_list(*, tenant) -> QuerySet[Model]:

@@ -11,6 +11,7 @@ from billing.services import usage_record
 # Other apps store artifacts here (catalog.artifacts), as the files of a version to publish.
 from catalog.artifacts import artifact_write as artifact_write
 from catalog.artifacts import artifacts_delete
+from catalog.images import summarize_images
 from catalog.models import Dataset, Model, ModelAlias, ModelAliasMove, ModelVersion
 from catalog.parsing import sniff_format, summarize
 from catalog.selectors import alias_name_checked
@@ -19,15 +20,20 @@ from maas.ids import new_id
 
 
 def dataset_create(*, tenant, upload: UploadedFile, name: str, sha256: str) -> Dataset:
-    """Checks and describes the table, stores it, and records `data.ingested_bytes`.
-    Raises catalog.parsing.TableError for a file that is not a table we can read."""
+    """Checks and describes the table (or the image archive), stores it, and records
+    `data.ingested_bytes`. Raises catalog.parsing.TableError (catalog.images.ImageError for an
+    archive) for a file that we cannot use, saying why."""
     upload.seek(0)
     fmt = sniff_format(upload.read(1024), upload.name or "")
     upload.seek(0)
-    summary = summarize(upload.file, fmt)
+    if fmt == "images":
+        summary = summarize_images(upload.file, max_expanded=10 * tenant.limits.max_upload_bytes)
+    else:
+        summary = summarize(upload.file, fmt)
     upload.seek(0)
     dataset_id = new_id("ds")
-    path = default_storage.save(f"datasets/{tenant.pk}/{dataset_id}.{fmt}", upload)
+    suffix = "zip" if fmt == "images" else fmt
+    path = default_storage.save(f"datasets/{tenant.pk}/{dataset_id}.{suffix}", upload)
     try:
         with transaction.atomic():
             dataset = Dataset.objects.create(
@@ -39,6 +45,7 @@ def dataset_create(*, tenant, upload: UploadedFile, name: str, sha256: str) -> D
                 sha256=sha256,
                 n_rows=summary.n_rows,
                 columns=summary.columns,
+                images=getattr(summary, "images", None),
                 file=path,
             )
             usage_record(

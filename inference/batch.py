@@ -128,6 +128,9 @@ def _predict_all(run: JobRun) -> None:
         )
     n_rows = job.dataset.n_rows
     run.progress(0.0, total=n_rows)
+    if job.dataset.format == "images":
+        _predict_images(run, runtime)
+        return
     errors = io.StringIO()
     answers: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
     failed = 0
@@ -162,6 +165,46 @@ def _predict_all(run: JobRun) -> None:
             run.check_cancel()
         if pending is not None:
             answers.append(_collect(*pending))
+    _finish(run, runtime, answers, errors.getvalue(), failed)
+
+
+IMAGE_CHUNK = 256  # images decoded, then predicted, at a time
+
+
+def _predict_images(run: JobRun, runtime) -> None:
+    """An image dataset: one result per image, in archive order, with its path as `source`.
+    Images are decoded and resized exactly as predict does (inference.validation)."""
+    from catalog.selectors import dataset_images, image_array
+
+    spec = runtime.inputs[0]
+    size, channels = spec["size"], spec["channels"]
+    answers, sources, batch, index = [], [], [], []
+    n_rows = run.job.dataset.n_rows
+
+    def flush() -> None:
+        feed = {spec["onnx_input"]: np.stack(batch)}
+        predicted, probabilities = runtime.predict(feed, None)
+        answers.append((np.array(index), predicted, probabilities))
+        batch.clear()
+        index.clear()
+        run.progress(run.rows / max(n_rows, 1), completed=run.rows, failed=0)
+        run.check_cancel()
+
+    for name, _label, image in dataset_images(dataset=run.job.dataset):
+        batch.append(image_array(image, size, channels))
+        index.append(run.rows)
+        sources.append(name)
+        run.rows += 1
+        if len(batch) == IMAGE_CHUNK:
+            flush()
+    if batch:
+        flush()
+    _finish(run, runtime, answers, "", 0, sources=sources)
+
+
+def _finish(run: JobRun, runtime, answers, errors: str, failed: int, sources=None) -> None:
+    """Stores the results and the errors, and finishes the job with its counts."""
+    job = run.job
     completed = sum(len(a[0]) for a in answers)
     folder = f"inference/{job.tenant_id}/{job.pk}"
     results_path = results_save(
@@ -170,10 +213,9 @@ def _predict_all(run: JobRun) -> None:
         np.concatenate([a[1] for a in answers]) if answers else np.zeros(0),
         np.concatenate([a[2] for a in answers]) if answers and runtime.classes else None,
         runtime.classes,
+        sources=sources,
     )
-    errors_path = default_storage.save(
-        f"{folder}/errors.jsonl", ContentFile(errors.getvalue().encode())
-    )
+    errors_path = default_storage.save(f"{folder}/errors.jsonl", ContentFile(errors.encode()))
     with run.finishing() as job:
         if job.status != JobStatus.RUNNING:
             raise JobCanceled()

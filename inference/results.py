@@ -26,12 +26,16 @@ def results_save(
     predicted: np.ndarray,
     probabilities: np.ndarray | None,
     classes: list[Any] | None,
+    sources: list[str] | None = None,
 ) -> str:
-    """Stores one job's results; `predicted` holds class indexes for a classifier."""
+    """Stores one job's results; `predicted` holds class indexes for a classifier; `sources`:
+    each row's archive path (image datasets)."""
     arrays = {"row": rows.astype(np.int64), "prediction": predicted}
     if classes is not None:
         arrays["probabilities"] = probabilities
         arrays["classes"] = np.frombuffer(orjson.dumps(classes), dtype=np.uint8)
+    if sources is not None:
+        arrays["sources"] = np.frombuffer(orjson.dumps(sources), dtype=np.uint8)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return default_storage.save(f"{folder}/results.npz", ContentFile(buffer.getvalue()))
@@ -39,12 +43,17 @@ def results_save(
 
 def results_render(path: str, fmt: str) -> Iterator[bytes]:
     """The stored results as JSON Lines (`{"row", "prediction", "probabilities"?}`) or CSV
-    (`row,prediction,p_<class>...`), in input order."""
+    (`row,prediction,p_<class>...`), in input order; an image dataset's rows also carry their
+    archive path, `source` (JSON Lines) or a `source` column after `row` (CSV)."""
     with default_storage.open(path, "rb") as f:
         stored = np.load(io.BytesIO(f.read()), allow_pickle=False)
         rows, predicted = stored["row"], stored["prediction"]
         classes = orjson.loads(stored["classes"].tobytes()) if "classes" in stored else None
         probabilities = stored["probabilities"] if classes is not None else None
+        sources = orjson.loads(stored["sources"].tobytes()) if "sources" in stored else None
+    if sources is not None:
+        yield from _with_sources(rows, predicted, probabilities, classes, sources, fmt)
+        return
     if fmt == "csv":
         header = ["row", "prediction", *[f"p_{c}" for c in classes or []]]
         yield _csv_lines([header])
@@ -72,6 +81,30 @@ def results_render(path: str, fmt: str) -> Iterator[bytes]:
                     {"row": r, "prediction": label, "probabilities": p}
                     for r, label, p in zip(index, labels, proba, strict=True)
                 ]
+            )
+
+
+def _with_sources(rows, predicted, probabilities, classes, sources, fmt) -> Iterator[bytes]:
+    """Image results (an image classifier's): a few thousand rows, formatted plainly."""
+    if fmt == "csv":
+        yield _csv_lines([["row", "source", "prediction", *[f"p_{c}" for c in classes]]])
+    for lo in range(0, len(rows), RENDER_ROWS):
+        part = slice(lo, lo + RENDER_ROWS)
+        lines = zip(
+            rows[part].tolist(),
+            predicted[part].tolist(),
+            probabilities[part].tolist(),
+            strict=True,
+        )
+        if fmt == "csv":
+            yield _csv_lines([r, sources[r], classes[k], *p] for r, k, p in lines)
+        else:
+            yield b"".join(
+                orjson.dumps(
+                    {"row": r, "source": sources[r], "prediction": classes[k], "probabilities": p}
+                )
+                + b"\n"
+                for r, k, p in lines
             )
 
 

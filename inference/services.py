@@ -68,6 +68,13 @@ def inference_job_create(
     dataset = dataset_get(tenant=tenant, dataset_id=dataset_id)
     if dataset is None:
         raise NotFound(f"No such dataset: {dataset_id!r}.", param="dataset")
+    takes_images = any(i["dtype"] == "image" for i in model_version.signature["inputs"])
+    if takes_images != (dataset.format == "images"):
+        raise InvalidRequest(
+            f"Model {model_id} takes {'images' if takes_images else 'tables'}; dataset "
+            f"{dataset_id} is {'an image archive' if dataset.format == 'images' else 'a table'}.",
+            param="dataset",
+        )
     columns = {c["name"] for c in dataset.columns}
     missing = [i["name"] for i in model_version.signature["inputs"] if i["name"] not in columns]
     if missing:

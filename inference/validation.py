@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from catalog.selectors import ALIAS_NAME
+from catalog.selectors import ALIAS_NAME, ImageError, decode_base64_image, image_array
 from maas.errors import InvalidRequest
 
 # Versions are numbered from 1; the catalog stores them as 32-bit integers.
@@ -90,6 +90,9 @@ def rows_as_lists(inputs: list[dict[str, str]], rows: Any, max_rows: int) -> lis
             elif dtype == "boolean":
                 if not isinstance(value, bool):
                     raise _bad(r, name, f"must be true or false, got {type(value).__name__}.")
+            elif dtype == "image":
+                if not isinstance(value, str):
+                    raise _bad(r, name, "must be a base64 PNG or JPEG image (a string).")
             elif not isinstance(value, str):
                 raise _bad(r, name, f"must be a string, got {type(value).__name__}.")
         out.append(values)
@@ -101,6 +104,9 @@ def build_inputs(inputs: list[dict[str, str]], rows: list[list[Any]], *, as_fram
     feed = {}
     for j, spec in enumerate(inputs):
         column = [row[j] for row in rows]
+        if spec["dtype"] == "image":
+            feed[spec["onnx_input"]] = _images(spec, column)
+            continue
         if spec["dtype"] == "string":
             feed[spec["onnx_input"]] = np.array(
                 ["" if v is None else v for v in column], dtype=object
@@ -115,6 +121,22 @@ def build_inputs(inputs: list[dict[str, str]], rows: list[list[Any]], *, as_fram
 
         frame = pd.DataFrame({name: values.reshape(-1) for name, values in feed.items()})
     return feed, frame
+
+
+def _images(spec: dict[str, Any], column: list[Any]) -> np.ndarray:
+    """[n, size, size, channels] float32: each row's image decoded and resized as in training
+    (catalog.images.image_array). A missing image is all black; a bad one is 400 naming it."""
+    size, channels = spec["size"], spec["channels"]
+    out = np.zeros((len(column), size, size, channels), dtype=np.float32)
+    for r, value in enumerate(column):
+        if value is None:
+            continue
+        where = f"inputs[{r}].{spec['name']}"
+        try:
+            out[r] = image_array(decode_base64_image(value, where), size, channels)
+        except ImageError as exc:
+            raise InvalidRequest(str(exc), param=where, code="invalid_input") from None
+    return out
 
 
 _NUMBERS = frozenset({int, float})

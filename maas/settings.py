@@ -263,6 +263,9 @@ MAAS_GPU_MIN_WORK = env.int("MAAS_GPU_MIN_WORK", default=1_000_000 * 1024 * 3)
 MAAS_PREDICT_MAX_ROWS = env.int("MAAS_PREDICT_MAX_ROWS", default=1000)
 # Exact contributions cost more per row than a prediction (docs/explanations.md).
 MAAS_EXPLAIN_MAX_ROWS = env.int("MAAS_EXPLAIN_MAX_ROWS", default=500)
+# Images (catalog/images.py): per image, in uploads and predict rows.
+MAAS_IMAGE_MAX_PIXELS = env.int("MAAS_IMAGE_MAX_PIXELS", default=4096 * 4096)
+MAAS_IMAGE_MAX_BYTES = env.int("MAAS_IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
 MAAS_MODEL_CACHE_SIZE = env.int("MAAS_MODEL_CACHE_SIZE", default=32)
 MAAS_MODEL_CACHE_BYTES = env.int("MAAS_MODEL_CACHE_BYTES", default=1_000_000_000)
 

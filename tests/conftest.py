@@ -82,9 +82,9 @@ def price_books(db):
 @pytest.fixture
 def serve(settings, tmp_path) -> Iterator[Callable[..., str]]:
     """Starts gunicorn on maas.wsgi as the Procfile runs it (maas's own worker), on this test's
-    database and files, and answers its base URL; `serve(workers=2, MAAS_X="...")` (pass
-MAAS_DATA_DIR=str(settings.DATA_DIR) to share the e2e worker's broker folders). Needs a
-    transactional test (the server is another process). Stopped when the test ends."""
+        database and files, and answers its base URL; `serve(workers=2, MAAS_X="...")` (pass
+    MAAS_DATA_DIR=str(settings.DATA_DIR) to share the e2e worker's broker folders). Needs a
+        transactional test (the server is another process). Stopped when the test ends."""
     from tests.billing.subprocess_env import child_env
 
     processes = []

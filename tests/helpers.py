@@ -225,3 +225,37 @@ def wait_for(api, job_id: str, statuses: set[str], timeout: float = 180) -> dict
             return job
         time.sleep(0.1)
     raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
+
+
+def digits_zip(limit: int | None = None, extra: dict[str, bytes] | None = None) -> bytes:
+    """scikit-learn's bundled digits (1,797 8x8 gray images, 10 classes) as a ZIP of PNGs, one
+    folder per digit (`7/0042.png`): an image dataset made offline. `extra`: more members."""
+    import io
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for i, (pixels, label) in enumerate(zip(digits.images, digits.target, strict=True)):
+            if limit is not None and i >= limit:
+                break
+            png = io.BytesIO()
+            Image.fromarray((pixels * 255 / 16).astype(np.uint8), mode="L").save(png, "PNG")
+            archive.writestr(f"{label}/{i:04d}.png", png.getvalue())
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def png_bytes(width: int = 8, height: int = 8, value: int = 128) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("L", (width, height), value).save(out, "PNG")
+    return out.getvalue()

@@ -129,6 +129,22 @@ _MLP = {
     ),
 }
 
+_CNN = {
+    "image_size": Param("int", 28, 8, 256, description="images are resized to this square"),
+    "epochs": Param("int", 10, 1, 500),
+    "batch_size": Param("int", 32, 1, 4096),
+    "learning_rate": Param("float", 0.001, 0.00001, 1.0),
+    "conv_blocks": Param("int", 2, 1, 5, description="Conv2D + max pooling blocks"),
+    "filters": Param(
+        "int", 32, 4, 512, description="filters of the first block; doubles per block"
+    ),
+    "dense_units": Param("int", 64, 1, 4096),
+    "augment": Param("bool", False, description="random shifts, rotations, zooms in training"),
+    "early_stopping_patience": Param(
+        "int", 3, 0, 100, description="epochs without validation improvement; 0: off"
+    ),
+}
+
 ALGORITHMS: dict[str, Algorithm] = {
     a.name: a
     for a in [
@@ -211,8 +227,17 @@ ALGORITHMS: dict[str, Algorithm] = {
             _MLP,
             description="Dense neural network (Keras, TensorFlow)",
         ),
+        Algorithm(
+            "cnn_image_classifier",
+            "keras",
+            "classification",
+            "heavy",
+            _CNN,
+            description="Convolutional network on image datasets (Keras, TensorFlow)",
+        ),
     ]
 }
+IMAGE_ALGORITHMS = frozenset({"cnn_image_classifier"})
 
 
 def get_algorithm(name: Any) -> Algorithm:

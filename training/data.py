@@ -122,3 +122,19 @@ def build_preprocessor(inputs: list[dict[str, str]], *, scale: bool):
             ("strings", OneHotEncoder(handle_unknown="ignore", sparse_output=False), strings)
         )
     return ColumnTransformer(parts, sparse_threshold=0.0)
+
+
+def validation_split_of(table: Table, validation_split: float, classifier: bool):
+    """(X_train, X_val, y_train, y_val): the split every trainer fits and evaluates on;
+    stratified for a classifier whose classes all fit in both parts. Seeded, so the same
+    table always splits the same way."""
+    from sklearn.model_selection import train_test_split
+
+    stratify = None
+    if classifier:
+        counts = np.bincount(table.y)
+        if counts.min() >= 2 and len(counts) * 2 <= len(table.y) * validation_split:
+            stratify = table.y
+    return train_test_split(
+        table.X, table.y, test_size=validation_split, random_state=0, stratify=stratify
+    )

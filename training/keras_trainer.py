@@ -34,21 +34,10 @@ def _network(keras, n_inputs: int, n_outputs: int, params: dict[str, Any], class
     return model
 
 
-def train_keras(
-    algorithm, params, table, X_train, X_val, y_train, y_val, signature, cv_folds, reporter
-):
-    import keras
-    import skops.io as sio
-
-    classifier = algorithm.task == "classification"
-    keras.utils.set_random_seed(0)
-    preprocessor = build_preprocessor(table.inputs, scale=True)
-    Z_train = preprocessor.fit_transform(X_train).astype(np.float32)
-    Z_val = preprocessor.transform(X_val).astype(np.float32)
-    n_outputs = len(table.classes) if classifier else 1
-    model = _network(keras, Z_train.shape[1], n_outputs, params, classifier)
+def epoch_callbacks(keras, params: dict[str, Any], reporter, canceled: list[int]) -> list:
+    """A progress event per epoch (with its losses), a cancellation check after each (a cancel
+    stops training and is noted in `canceled`), and early stopping on the validation loss."""
     epochs = params["epochs"]
-    canceled = []
 
     class Progress(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -67,6 +56,25 @@ def train_keras(
                 patience=params["early_stopping_patience"], restore_best_weights=True
             )
         )
+    return callbacks
+
+
+def train_keras(
+    algorithm, params, table, X_train, X_val, y_train, y_val, signature, cv_folds, reporter
+):
+    import keras
+    import skops.io as sio
+
+    classifier = algorithm.task == "classification"
+    keras.utils.set_random_seed(0)
+    preprocessor = build_preprocessor(table.inputs, scale=True)
+    Z_train = preprocessor.fit_transform(X_train).astype(np.float32)
+    Z_val = preprocessor.transform(X_val).astype(np.float32)
+    n_outputs = len(table.classes) if classifier else 1
+    model = _network(keras, Z_train.shape[1], n_outputs, params, classifier)
+    epochs = params["epochs"]
+    canceled: list[int] = []
+    callbacks = epoch_callbacks(keras, params, reporter, canceled)
     model.fit(
         Z_train,
         y_train.astype(np.int64 if classifier else np.float32),

@@ -100,28 +100,30 @@ def preprocessor_to_onnx(preprocessor, X: pd.DataFrame, opset: int):
     return convert_sklearn(preprocessor, initial_types=_initial_types(X), target_opset=opset)
 
 
-def run_onnx(onnx_bytes: bytes, X: pd.DataFrame) -> list[np.ndarray]:
+def run_onnx(onnx_bytes: bytes, X: "pd.DataFrame | dict[str, np.ndarray]") -> list[np.ndarray]:
+    """The export's outputs for rows of X (raw columns), or for a ready feed (a dict)."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
     names = {i.name for i in session.get_inputs()}
-    feed = {k: v for k, v in onnx_feed(X).items() if k in names}
-    return session.run(None, feed)
+    given = X if isinstance(X, dict) else onnx_feed(X)
+    return session.run(None, {k: v for k, v in given.items() if k in names})
 
 
 def check_parity(
     onnx_bytes: bytes,
-    X_val: pd.DataFrame,
+    X_val: "pd.DataFrame | dict[str, np.ndarray]",
     *,
     native_proba: np.ndarray | None,
     native_pred: np.ndarray,
 ) -> dict[str, Any]:
-    """Compares the export with the native predictions on the validation rows."""
+    """Compares the export with the native predictions on the validation rows (raw columns,
+    or the feed an image model takes)."""
+    rows = len(native_pred)
     try:
         outputs = run_onnx(onnx_bytes, X_val)
     except Exception as exc:  # an export that does not even run is a failed check
-        return {"passed": False, "rows": len(X_val), "error": f"{type(exc).__name__}: {exc}"}
-    rows = len(X_val)
+        return {"passed": False, "rows": rows, "error": f"{type(exc).__name__}: {exc}"}
     if native_proba is not None:
         proba = outputs[-1] if outputs[-1].ndim == 2 else outputs[0]
         proba = np.asarray(proba, dtype=np.float64).reshape(rows, -1)

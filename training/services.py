@@ -29,7 +29,7 @@ from maas.jobs import (
     job_execute,
 )
 from maas.queues import Queue
-from training.algorithms import Algorithm, ParamError, get_algorithm
+from training.algorithms import IMAGE_ALGORITHMS, Algorithm, ParamError, get_algorithm
 from training.models import TrainingEvent, TrainingJob
 
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
@@ -81,12 +81,38 @@ def _check_target_fits(algorithm: Algorithm, dataset, target: str) -> None:
             )
 
 
+def _check_kind_fits(algorithm: Algorithm, dataset, target: str, features) -> None:
+    """Image algorithms train on image datasets (their images, on their labels), the others
+    on tables."""
+    images = dataset.format == "images"
+    if images and target != "label":
+        raise _bad("target", "An image dataset's target is 'label' (its class folders).")
+    if images and features not in (None, ["image"]):
+        raise _bad("features", "An image dataset's one feature is 'image'; leave features out.")
+    if images and algorithm.name not in IMAGE_ALGORITHMS:
+        raise _bad(
+            "algorithm",
+            f"Dataset {dataset.pk} holds images; train {', '.join(sorted(IMAGE_ALGORITHMS))} "
+            "on it (target 'label').",
+        )
+    if not images and algorithm.name in IMAGE_ALGORITHMS:
+        raise _bad(
+            "dataset",
+            f"{algorithm.name} trains on image datasets (a ZIP of class folders); dataset "
+            f"{dataset.pk} is a table.",
+        )
+
+
 def _queue_for(algorithm: Algorithm, dataset: Any, params: dict[str, Any]) -> str:
     """Keras jobs big enough to gain from a GPU go to GPU workers, when there are any; small
     networks train faster on CPUs (PERFORMANCE.md), so size decides, not the framework."""
     if algorithm.framework != "keras" or not settings.MAAS_GPU_WORKERS:
         return Queue.TRAINING.value
-    work = dataset.n_rows * max(params["hidden_units"]) * params["epochs"]
+    if algorithm.name in IMAGE_ALGORITHMS:  # multiply-adds of the first block, per pixel
+        width = params["image_size"] ** 2 * params["filters"]
+    else:
+        width = max(params["hidden_units"])
+    work = dataset.n_rows * width * params["epochs"]
     return Queue.TRAINING_GPU.value if work >= settings.MAAS_GPU_MIN_WORK else Queue.TRAINING.value
 
 
@@ -113,6 +139,7 @@ def training_job_create(
     found = dataset_get(tenant=tenant, dataset_id=dataset)
     if found is None:
         raise NotFound(f"No such dataset: {dataset!r}.", param="dataset")
+    _check_kind_fits(spec, found, target, features)
     features = _checked_columns(found, target, features)
     if cv_folds is not None and found.n_rows < 2 * cv_folds:
         raise _bad(
@@ -192,7 +219,7 @@ WARM_MODULES = {
         "onnxruntime",
         "skops.io",
     ),
-    "keras": ("training.keras_trainer", "keras", "tf2onnx"),
+    "keras": ("training.keras_trainer", "training.image_trainer", "keras", "tf2onnx", "PIL.Image"),
 }
 
 

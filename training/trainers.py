@@ -13,29 +13,18 @@ import numpy as np
 if TYPE_CHECKING:
     from catalog.models import Dataset
 from training.algorithms import Algorithm
-from training.data import Table, TrainingDataError, build_preprocessor, load_table
+from training.data import (
+    TrainingDataError,
+    build_preprocessor,
+    load_table,
+    validation_split_of,
+)
 from training.evaluation import all_classes, evaluation_of, validation_report
 from training.fast_trees import forget_prepared, prepare_forest
 from training.onnx_export import check_parity, is_forest, preprocessor_to_onnx, sklearn_to_onnx
 from training.results import Reporter, TrainResult
 
 TREE_CHUNK = 10  # trees (or boosting stages) fitted between two cancellation checks
-
-
-def validation_split_of(table: Table, validation_split: float, classifier: bool):
-    """(X_train, X_val, y_train, y_val): the split every trainer fits and evaluates on;
-    stratified for a classifier whose classes all fit in both parts. Seeded, so the same
-    table always splits the same way."""
-    from sklearn.model_selection import train_test_split
-
-    stratify = None
-    if classifier:
-        counts = np.bincount(table.y)
-        if counts.min() >= 2 and len(counts) * 2 <= len(table.y) * validation_split:
-            stratify = table.y
-    return train_test_split(
-        table.X, table.y, test_size=validation_split, random_state=0, stratify=stratify
-    )
 
 
 def train(
@@ -49,6 +38,18 @@ def train(
     reporter: Reporter,
     cv_folds: int | None = None,
 ) -> TrainResult:
+    if dataset.format == "images":
+        from training.image_trainer import train_images
+
+        return train_images(
+            algorithm=algorithm,
+            params=params,
+            dataset=dataset,
+            target=target,
+            validation_split=validation_split,
+            cv_folds=cv_folds,
+            reporter=reporter,
+        )
     reporter.progress(0.05, "loading the dataset", rows=dataset.n_rows)
     table = load_table(dataset, features=features, target=target, task=algorithm.task)
     reporter.check_cancel()

@@ -11,8 +11,7 @@ from billing.services import usage_process
 from catalog.models import Dataset
 from tests.helpers import HttpApi, new_tenant, wait_for
 from tests.training.test_evaluation import planted_csv
-from training.data import load_table
-from training.trainers import validation_split_of
+from training.data import load_table, validation_split_of
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("price_books")]
 

@@ -32,8 +32,7 @@ def trained(api, cancer_dataset):
     job = run(create(api, **body).json()["id"])
     assert job.status == "succeeded", job.error_message
     from training.algorithms import get_algorithm
-    from training.data import load_table
-    from training.trainers import validation_split_of
+    from training.data import load_table, validation_split_of
 
     table = load_table(
         cancer_dataset, features=job.features, target="diagnosis", task="classification"

@@ -12,11 +12,10 @@ from catalog.models import ModelVersion
 from tests.helpers import assert_error
 from tests.training.conftest import make_dataset
 from training import services
-from training.data import load_table
+from training.data import load_table, validation_split_of
 from training.evaluation import cross_validation, validation_report
 from training.models import TrainingJob
 from training.results import Reporter
-from training.trainers import validation_split_of
 
 pytestmark = pytest.mark.django_db
 
