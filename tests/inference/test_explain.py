@@ -169,3 +169,29 @@ def test_scope_and_walls(api, tenant, other_tenant, client_for, cancer_csv):
     other = client_for(ApiKeyFactory(tenant=other_tenant))
     assert_error(explain(other, job.model_id, rows), 404, "not_found_error")
     assert ModelVersion.objects.filter(model_id=job.model_id).count() == 1
+
+
+def test_spend_cap_and_rate_limit_apply_as_to_predict(api, tenant, cancer_csv, settings):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from billing.models import SpendStatus
+    from billing.rollups import month_start
+    from billing.spend import spend_cache_forget
+    from maas.generation import generation_bump
+
+    cancer = make_dataset(tenant, cancer_csv, "cancer.csv")
+    job = trained(api, cancer, "diagnosis", "logistic_regression")
+    rows = rows_of(cancer_csv, job.features, 1)
+    type(tenant).objects.filter(pk=tenant.pk).update(spend_limit=Decimal("1.00"))
+    SpendStatus.objects.update_or_create(
+        tenant=tenant, defaults={"period_start": month_start(timezone.now()), "amount": 2}
+    )
+    spend_cache_forget(tenant.pk)
+    assert_error(explain(api, job.model_id, rows), 402, "spend_limit_error", "spend_limit_reached")
+    type(tenant).objects.filter(pk=tenant.pk).update(spend_limit=None, requests_per_minute=1)
+    spend_cache_forget(tenant.pk)
+    generation_bump()  # .update() sends no signal; the key's cached tenant is reloaded
+    statuses = [explain(api, job.model_id, rows).status_code for _ in range(3)]
+    assert 429 in statuses

@@ -330,3 +330,17 @@ def test_models_of_another_tenant_are_404_and_delete_works(
     assert_error(intruder.delete(f"/v1/models/{model.pk}"), 404, "not_found_error")
     assert api.delete(f"/v1/models/{model.pk}").json()["deleted"] is True
     assert not Model.objects.exists() and not ModelVersion.objects.exists()
+
+
+def test_large_image_jobs_go_to_gpu_workers(api, tenant, settings):
+    from tests.helpers import digits_zip
+
+    images = make_dataset(tenant, digits_zip(limit=50), "digits.zip")
+    settings.MAAS_GPU_WORKERS = True
+    body = {"dataset": images.pk, "target": "label", "algorithm": "cnn_image_classifier"}
+    # work = images x image_size^2 x filters x epochs = 50 x 28^2 x 32 x 10
+    settings.MAAS_GPU_MIN_WORK = 50 * 28**2 * 32 * 10
+    assert TrainingJob.objects.get(pk=create(api, **body).json()["id"]).queue == "training_gpu"
+    settings.MAAS_GPU_MIN_WORK += 1
+    TrainingJob.objects.all().delete()
+    assert TrainingJob.objects.get(pk=create(api, **body).json()["id"]).queue == "training"
