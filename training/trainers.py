@@ -21,7 +21,13 @@ from training.data import (
 )
 from training.evaluation import all_classes, evaluation_of, validation_report
 from training.fast_trees import forget_prepared, prepare_forest
-from training.onnx_export import check_parity, is_forest, preprocessor_to_onnx, sklearn_to_onnx
+from training.onnx_export import (
+    check_parity,
+    is_forest,
+    onnx_predictor,
+    preprocessor_to_onnx,
+    sklearn_to_onnx,
+)
 from training.results import Reporter, TrainResult
 
 TREE_CHUNK = 10  # trees (or boosting stages) fitted between two cancellation checks
@@ -152,7 +158,9 @@ def _train_sklearn(
         X_val=X_val,
         y_val=y_val,
         report=report,
-        predict=lambda X: _evaluate(pipeline, X, classifier),
+        predict=onnx_predictor(onnx, classifier=classifier)
+        if onnx
+        else lambda X: _evaluate(pipeline, X, classifier),
         fit_predict=fit_predict,
         cv_folds=cv_folds,
         reporter=reporter,
