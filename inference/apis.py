@@ -31,6 +31,7 @@ from catalog.selectors import model_version_for_serving
 from inference import selectors, services
 from inference.explain import NotExplainable, explainer_for, settled
 from inference.models import InferenceJob
+from inference.outputs import InferenceJobOutput
 from inference.results import errors_render, results_render
 from inference.runtime import NotServable, runtime_for
 from inference.validation import VERSION_MAX, prepare_inputs, version_checked
@@ -46,12 +47,8 @@ from maas.principal import Principal
 from maas.schema import LIST_PARAMETERS, PREFER_WAIT, ErrorOutput
 from maas.scopes import Scope
 from maas.serializers import (
-    ConstantField,
-    DecimalOutput,
-    JobErrorOutput,
     StrictCharField,
     StrictSerializer,
-    job_error,
     list_of,
 )
 
@@ -338,36 +335,6 @@ def explain(request: HttpRequest, principal: Principal, id: str) -> Result:
 
 
 # --- batch inference jobs (API.md "Batch inference jobs") -------------------------------------
-
-
-class RequestCountsOutput(serializers.Serializer):
-    total = serializers.IntegerField()
-    completed = serializers.IntegerField()
-    failed = serializers.IntegerField()
-
-
-class InferenceUsageOutput(serializers.Serializer):
-    compute_seconds = DecimalOutput(help_text="Billed seconds of worker time, as a decimal string.")
-
-
-class InferenceJobOutput(serializers.Serializer):
-    id = serializers.CharField()
-    object = ConstantField("inference_job")
-    status = serializers.ChoiceField(choices=InferenceJob.Status.choices)
-    progress = serializers.FloatField(min_value=0, max_value=1)
-    model = serializers.CharField(source="model_ref")
-    version = serializers.IntegerField()
-    dataset = serializers.CharField(source="dataset_ref")
-    request_counts = RequestCountsOutput(source="*")
-    error = serializers.SerializerMethodField()
-    usage = InferenceUsageOutput(source="*")
-    created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
-
-    @extend_schema_field(JobErrorOutput(allow_null=True))
-    def get_error(self, job: InferenceJob) -> dict | None:
-        return job_error(job)
 
 
 class InferenceJobCreateInput(StrictSerializer):

@@ -9,6 +9,7 @@ from inference.models import InferenceJob
 from maas.errors import InvalidRequest, NotFound
 from maas.jobs import Job, JobKind, JobStatus, job_cancel, job_create_checked
 from maas.queues import Queue
+from webhooks.services import event_record
 
 
 def _record_usage(job: Job, rows: int) -> None:
@@ -35,6 +36,18 @@ def _record_usage(job: Job, rows: int) -> None:
         )
 
 
+def _on_finish(job: Job, rows: int) -> None:
+    """In the transaction that ends the job: its usage, once, and its event."""
+    from inference.outputs import InferenceJobOutput
+
+    _record_usage(job, rows)
+    event_record(
+        tenant_id=job.tenant_id,
+        type=f"inference_job.{job.status}",
+        obj=InferenceJobOutput(job).data,
+    )
+
+
 def _warm(job: Job) -> None:
     """What a batch job imports (the runtimes and the result writer), imported before its
     compute is metered, once per worker process."""
@@ -47,7 +60,7 @@ INFERENCE = JobKind(
     task="inference.tasks.run_inference_job",
     noun="batch inference",
     error_code="inference_error",
-    on_finish=_record_usage,
+    on_finish=_on_finish,
     warm=_warm,
 )
 

@@ -19,5 +19,6 @@ app.conf.task_routes = {
     "billing.tasks.*": {"queue": Queue.BILLING.value},
     "training.tasks.*": {"queue": Queue.TRAINING.value},
     "inference.tasks.*": {"queue": Queue.INFERENCE.value},
+    "webhooks.tasks.*": {"queue": Queue.WEBHOOKS.value},
 }
 app.autodiscover_tasks()

@@ -9,6 +9,7 @@ class Queue(StrEnum):
     TRAINING_GPU = "training_gpu"  # consumed only by workers on GPU hosts
     INFERENCE = "inference"
     BILLING = "billing"
+    WEBHOOKS = "webhooks"  # deliveries: slow receivers never hold up jobs or billing
 
 
 # What a worker with no -Q consumes: everything but the GPU queue, which needs a GPU host.

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "catalog",
     "training",
     "inference",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +191,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Jobs whose worker stopped beating: re-queued, failed or canceled (maas.jobs).
     "reap-jobs": {"task": "maas.tasks.reap_jobs", "schedule": float(MAAS_JOB_REAP_SECONDS)},
+    # Webhook retries that are due, and sends whose worker died (webhooks.delivery).
+    "webhooks-dispatch-due": {"task": "webhooks.tasks.dispatch_due_webhooks", "schedule": 5.0},
     "purge-rate-limit-counters": {
         "task": "maas.tasks.purge_rate_limit_counters",
         "schedule": 300.0,
@@ -229,6 +232,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "JobStatus": "maas.jobs.JobStatus",
         "InvoiceStatus": "billing.models.Invoice.Status",
+        "WebhookEndpointStatus": "webhooks.models.WebhookEndpoint.Status",
+        "WebhookDeliveryStatus": "webhooks.models.WebhookDelivery.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -264,6 +269,8 @@ MAAS_PREDICT_MAX_ROWS = env.int("MAAS_PREDICT_MAX_ROWS", default=1000)
 # Exact contributions cost more per row than a prediction (docs/explanations.md).
 MAAS_EXPLAIN_MAX_ROWS = env.int("MAAS_EXPLAIN_MAX_ROWS", default=500)
 # Images (catalog/images.py): per image, in uploads and predict rows.
+# Webhooks to private, loopback or link-local addresses: refused unless allowed (development).
+MAAS_WEBHOOKS_ALLOW_PRIVATE = env.bool("MAAS_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
 MAAS_IMAGE_MAX_PIXELS = env.int("MAAS_IMAGE_MAX_PIXELS", default=4096 * 4096)
 MAAS_IMAGE_MAX_BYTES = env.int("MAAS_IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
 MAAS_MODEL_CACHE_SIZE = env.int("MAAS_MODEL_CACHE_SIZE", default=32)

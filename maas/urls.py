@@ -12,6 +12,7 @@ v1 = [
     path("", include("catalog.urls")),
     path("", include("training.urls")),
     path("", include("inference.urls")),
+    path("", include("webhooks.urls")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     # Anything else under /v1 is a JSON 404, whatever DEBUG says.
     re_path(r"^.*$", errors.not_found_view),

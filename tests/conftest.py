@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from maas.generation import hot_caches_clear
 from tests.factories import ApiKeyFactory, TenantFactory
-from tests.helpers import HttpApi, gunicorn_start, gunicorn_stop
+from tests.helpers import HttpApi, Receiver, gunicorn_start, gunicorn_stop
 
 
 @pytest.fixture(autouse=True)
@@ -60,6 +60,15 @@ def api(api_key, client_for) -> APIClient:
 @pytest.fixture
 def http(live_server) -> Callable[[str | None], HttpApi]:
     return lambda key=None: HttpApi(live_server.url, key)
+
+
+@pytest.fixture
+def receiver(settings) -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 (tests/helpers.py), which this test may send to."""
+    settings.MAAS_WEBHOOKS_ALLOW_PRIVATE = True
+    found = Receiver()
+    yield found
+    found.close()
 
 
 @pytest.fixture(scope="session")

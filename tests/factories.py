@@ -113,3 +113,30 @@ class InferenceJobFactory(DjangoModelFactory):
     version = 1
     dataset_ref = "ds_gone"
     queue = "inference"
+
+
+class EventFactory(DjangoModelFactory):
+    class Meta:
+        model = "webhooks.Event"
+
+    tenant = factory.SubFactory(TenantFactory)
+    type = "training_job.succeeded"
+    data = factory.LazyFunction(lambda: {"object": {"id": "trj_x"}})
+
+
+class WebhookEndpointFactory(DjangoModelFactory):
+    class Meta:
+        model = "webhooks.WebhookEndpoint"
+
+    tenant = factory.SubFactory(TenantFactory)
+    url = "https://example.com/hook"
+    events = factory.LazyFunction(lambda: ["*"])
+    secret = "whsec_c2VjcmV0"
+
+
+class WebhookDeliveryFactory(DjangoModelFactory):
+    class Meta:
+        model = "webhooks.WebhookDelivery"
+
+    endpoint = factory.SubFactory(WebhookEndpointFactory)
+    event = factory.SubFactory(EventFactory, tenant=factory.SelfAttribute("..endpoint.tenant"))

@@ -1,7 +1,9 @@
 """Helpers the tests share (import them; fixtures live in conftest.py)."""
 
 import json
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 
 import requests
@@ -259,3 +261,33 @@ def png_bytes(width: int = 8, height: int = 8, value: int = 128) -> bytes:
     out = io.BytesIO()
     Image.new("L", (width, height), value).save(out, "PNG")
     return out.getvalue()
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that records what it is sent; `statuses` are answered
+    in turn (then 200)."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.statuses: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

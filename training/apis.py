@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,19 +13,16 @@ from maas.errors import NotFound
 from maas.jobs import job_wait, prefer_wait
 from maas.schema import LIST_PARAMETERS, PREFER_WAIT
 from maas.serializers import (
-    ConstantField,
-    DecimalOutput,
-    JobErrorOutput,
     StrictCharField,
     StrictFloatField,
     StrictIntegerField,
     StrictSerializer,
-    job_error,
     list_of,
 )
 from training import selectors, services
 from training.algorithms import ALGORITHMS, Param
 from training.models import TrainingEvent, TrainingJob
+from training.outputs import TrainingJobOutput
 
 
 class ParamOutput(serializers.Serializer):
@@ -71,42 +68,6 @@ class AlgorithmListApi(TenantAPIView):
     @extend_schema(operation_id="list_algorithms", responses=AlgorithmListOutput)
     def get(self, request: Request) -> Response:
         return Response(AlgorithmListOutput({"data": ALGORITHMS.values()}).data)
-
-
-class TrainingUsageOutput(serializers.Serializer):
-    compute_seconds = DecimalOutput(help_text="Billed seconds of worker time, as a decimal string.")
-    rows_processed = serializers.IntegerField()
-
-
-class TrainingJobOutput(serializers.Serializer):
-    id = serializers.CharField()
-    object = ConstantField("training_job")
-    status = serializers.ChoiceField(choices=TrainingJob.Status.choices)
-    progress = serializers.FloatField(min_value=0, max_value=1)
-    dataset = serializers.CharField(source="dataset_ref")
-    algorithm = serializers.CharField()
-    params = serializers.DictField()
-    target = serializers.CharField()
-    features = serializers.ListField(child=serializers.CharField())
-    model = serializers.CharField(source="model_id", allow_null=True)
-    model_name = serializers.CharField()
-    model_version = serializers.IntegerField(allow_null=True)
-    metrics = serializers.DictField(child=serializers.FloatField(allow_null=True), allow_null=True)
-    error = serializers.SerializerMethodField()
-    usage = serializers.SerializerMethodField()
-    validation_split = serializers.FloatField()
-    cv_folds = serializers.IntegerField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
-
-    @extend_schema_field(JobErrorOutput(allow_null=True))
-    def get_error(self, job: TrainingJob) -> dict | None:
-        return job_error(job)
-
-    @extend_schema_field(TrainingUsageOutput)
-    def get_usage(self, job: TrainingJob) -> dict:
-        return TrainingUsageOutput(job).data
 
 
 class TrainingJobCreateInput(StrictSerializer):

@@ -31,6 +31,8 @@ from maas.jobs import (
 from maas.queues import Queue
 from training.algorithms import IMAGE_ALGORITHMS, Algorithm, ParamError, get_algorithm
 from training.models import TrainingEvent, TrainingJob
+from training.outputs import TrainingJobOutput
+from webhooks.services import event_record
 
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 MAX_CLASSES = 1000
@@ -185,6 +187,14 @@ def _jsonable(value: Any) -> bool:
     return isinstance(value, str | int | float | bool) or value is None
 
 
+def _on_finish(job: Job, rows: int) -> None:
+    """In the transaction that ends the job: its usage, once, and its event."""
+    _record_usage(job, rows)
+    event_record(
+        tenant_id=job.tenant_id, type=f"training_job.{job.status}", obj=TrainingJobOutput(job).data
+    )
+
+
 def _record_usage(job: Job, rows: int) -> None:
     """A finished job's compute and rows read, once (keys derive from the job id)."""
     job.rows_processed = rows
@@ -238,7 +248,7 @@ TRAINING = JobKind(
     task="training.tasks.run_training_job",
     noun="training",
     error_code="training_error",
-    on_finish=_record_usage,
+    on_finish=_on_finish,
     event=event,
     warm=_warm,
     wall_clock=lambda job: job.queue == Queue.TRAINING_GPU.value,

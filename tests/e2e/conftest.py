@@ -39,7 +39,7 @@ def worker(settings, tmp_path):
                 "maas",
                 "worker",
                 "-Q",
-                "training,inference,default",
+                "training,inference,webhooks,default",
                 "-c",
                 "1",
                 "--pool",
@@ -53,7 +53,10 @@ def worker(settings, tmp_path):
             ],
             cwd=ROOT,
             env=child_env(
-                MAAS_MEDIA_ROOT=str(settings.MEDIA_ROOT), MAAS_USAGE_SINK="database", **JOB_TIMING
+                MAAS_MEDIA_ROOT=str(settings.MEDIA_ROOT),
+                MAAS_USAGE_SINK="database",
+                MAAS_WEBHOOKS_ALLOW_PRIVATE="true",  # receivers in tests listen on 127.0.0.1
+                **JOB_TIMING,
             ),
             stdout=subprocess.DEVNULL,
             stderr=open(tmp_path / f"worker-{len(processes)}.log", "w"),  # noqa: SIM115

@@ -12,12 +12,15 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from tests.factories import (
     ApiKeyFactory,
     DatasetFactory,
+    EventFactory,
     InferenceJobFactory,
     InvoiceFactory,
     ModelFactory,
     ModelVersionFactory,
     TenantFactory,
     TrainingJobFactory,
+    WebhookDeliveryFactory,
+    WebhookEndpointFactory,
 )
 from tests.helpers import assert_error
 
@@ -53,6 +56,13 @@ OWNED: dict[str, Callable] = {
     "inference-job-cancel": lambda tenant: {"id": InferenceJobFactory(tenant=tenant).pk},
     "inference-job-results": lambda tenant: {"id": InferenceJobFactory(tenant=tenant).pk},
     "inference-job-errors": lambda tenant: {"id": InferenceJobFactory(tenant=tenant).pk},
+    "event-detail": lambda tenant: {"id": EventFactory(tenant=tenant).pk},
+    "webhook-endpoint-detail": lambda tenant: {"id": WebhookEndpointFactory(tenant=tenant).pk},
+    "webhook-endpoint-rotate": lambda tenant: {"id": WebhookEndpointFactory(tenant=tenant).pk},
+    "webhook-deliveries": lambda tenant: {"id": WebhookEndpointFactory(tenant=tenant).pk},
+    "webhook-delivery-redeliver": lambda tenant: {
+        "id": WebhookDeliveryFactory(endpoint__tenant=tenant).pk
+    },
     "training-job-cancel": lambda tenant: {"id": TrainingJobFactory(tenant=tenant).pk},
     "training-job-events": lambda tenant: {"id": TrainingJobFactory(tenant=tenant).pk},
 }
@@ -64,6 +74,8 @@ LISTS: dict[str, Callable] = {
     "model-list": lambda tenant: {ModelFactory(tenant=tenant).pk},
     "training-job-list": lambda tenant: {TrainingJobFactory(tenant=tenant).pk},
     "inference-job-list": lambda tenant: {InferenceJobFactory(tenant=tenant).pk},
+    "event-list": lambda tenant: {EventFactory(tenant=tenant).pk},
+    "webhook-endpoint-list": lambda tenant: {WebhookEndpointFactory(tenant=tenant).pk},
 }
 
 
