@@ -26,6 +26,8 @@ from billing.pricing import (
     round_money,
 )
 from billing.rollups import billing_lock, month_start, next_month, usage_rows
+from billing.serializers import InvoiceOutput
+from webhooks.services import event_record
 
 UNIT_AMOUNT_PLACES = Decimal("0.000000000001")
 _TIER_ORDER = {"": 0, **{t: i + 1 for i, t in enumerate(PRICE_TIERS)}}
@@ -199,6 +201,7 @@ def invoice_finalize(*, tenant, period_start: datetime) -> Invoice:
         )
         adjusted = {line.adjusts.pk for line in draft.lines if line.adjusts is not None}
         PendingAdjustment.objects.filter(tenant=tenant, invoice_id__in=adjusted).delete()
+        event_record(tenant_id=tenant.pk, type="invoice.finalized", obj=InvoiceOutput(invoice).data)
         transaction.on_commit(lambda: _after_finalize(invoice.pk))
     return invoice
 

@@ -13,10 +13,12 @@ from catalog.artifacts import artifact_write as artifact_write
 from catalog.artifacts import artifacts_delete
 from catalog.images import summarize_images
 from catalog.models import Dataset, Model, ModelAlias, ModelAliasMove, ModelVersion
+from catalog.outputs import AliasOutput, ModelVersionOutput
 from catalog.parsing import sniff_format, summarize
 from catalog.selectors import alias_name_checked
 from maas.errors import NotFound
 from maas.ids import new_id
+from webhooks.services import event_record
 
 
 def dataset_create(*, tenant, upload: UploadedFile, name: str, sha256: str) -> Dataset:
@@ -112,7 +114,7 @@ def model_version_publish(
         model = Model.objects.select_for_update().get(tenant=tenant, name=model_name)
         model.latest_version += 1
         model.save(update_fields=["latest_version", "updated_at"])
-        return ModelVersion.objects.create(
+        version = ModelVersion.objects.create(
             model=model,
             version=model.latest_version,
             algorithm=algorithm,
@@ -130,6 +132,10 @@ def model_version_publish(
             evaluation=evaluation or {},
             explainer=explainer or {},
         )
+        event_record(
+            tenant_id=tenant.pk, type="model.version_created", obj=ModelVersionOutput(version).data
+        )
+        return version
 
 
 def model_delete(*, model: Model) -> None:
@@ -164,6 +170,9 @@ def model_alias_set(*, model: Model, name: str, version: int, actor: str) -> Mod
         if previous != version:
             ModelAliasMove.objects.create(
                 model=locked, alias=name, from_version=previous, to_version=version, actor=actor
+            )
+            event_record(
+                tenant_id=locked.tenant_id, type="model.alias_updated", obj=AliasOutput(alias).data
             )
     return alias
 
