@@ -271,6 +271,8 @@ MAAS_EXPLAIN_MAX_ROWS = env.int("MAAS_EXPLAIN_MAX_ROWS", default=500)
 # Images (catalog/images.py): per image, in uploads and predict rows.
 # Webhooks to private, loopback or link-local addresses: refused unless allowed (development).
 MAAS_WEBHOOKS_ALLOW_PRIVATE = env.bool("MAAS_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+# How long a worker holds a delivery it is sending; past it, beat sends it again (a dead worker).
+MAAS_WEBHOOK_LEASE_SECONDS = env.int("MAAS_WEBHOOK_LEASE_SECONDS", default=60)
 MAAS_IMAGE_MAX_PIXELS = env.int("MAAS_IMAGE_MAX_PIXELS", default=4096 * 4096)
 MAAS_IMAGE_MAX_BYTES = env.int("MAAS_IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
 MAAS_MODEL_CACHE_SIZE = env.int("MAAS_MODEL_CACHE_SIZE", default=32)

@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,7 +30,7 @@ from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 BACKOFF = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200]  # seconds before attempt n+2
 TIMEOUT = 15
-LEASE = 60
+LEASE = settings.MAAS_WEBHOOK_LEASE_SECONDS
 DISABLE_AFTER = timedelta(days=3)
 
 

@@ -16,6 +16,8 @@ JOB_TIMING = {
     "MAAS_JOB_HEARTBEAT_SECONDS": "0.5",
     "MAAS_JOB_HEARTBEAT_TIMEOUT": "3",
     "MAAS_JOB_REAP_SECONDS": "1",
+    # A webhook send held by a dead worker is sent again after this (the default: 60 s).
+    "MAAS_WEBHOOK_LEASE_SECONDS": "2",
 }
 
 

@@ -6,6 +6,8 @@ import time
 import pytest
 from standardwebhooks import Webhook
 
+from tests.e2e.conftest import kill_whole_worker
+from tests.factories import TrainingJobFactory
 from tests.helpers import new_tenant, wait_for
 from tests.training.conftest import breast_cancer_csv
 
@@ -35,3 +37,33 @@ def test_a_finished_job_reaches_the_receiver_signed(worker, http, receiver):
     assert payload["data"]["object"]["status"] == "succeeded"
     deliveries = api.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries").json()["data"]
     assert deliveries[0]["status"] == "succeeded" and deliveries[0]["attempts"] == 1
+
+
+def test_a_send_lost_with_its_worker_is_made_again(worker, http, receiver):
+    first = worker()
+    created = new_tenant()
+    api = http(created["api_key"])
+    endpoint = api.post(
+        "/v1/webhook-endpoints", json={"url": receiver.url, "events": ["training_job.canceled"]}
+    ).json()
+    receiver.delays = [10]  # the first send hangs while its worker is killed
+    queued = TrainingJobFactory(tenant_id=created["tenant_id"])
+    assert api.post(f"/v1/training-jobs/{queued.pk}/cancel").json()["status"] == "canceled"
+    deadline = time.monotonic() + 30
+    while not receiver.received and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(receiver.received) == 1  # the send is in flight
+    kill_whole_worker(first)
+    worker(beat=True)  # a new worker, and the dispatcher that finds the lost send
+    deadline = time.monotonic() + 60
+    while len(receiver.received) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(receiver.received) == 2
+    assert receiver.received[0][0]["webhook-id"] == receiver.received[1][0]["webhook-id"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        log = api.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries").json()["data"]
+        if log[0]["status"] == "succeeded":
+            break
+        time.sleep(0.1)
+    assert log[0]["status"] == "succeeded" and log[0]["attempts"] == 2, log
