@@ -199,10 +199,16 @@ def summarize_images(binary: IO[bytes], *, max_expanded: int) -> ImageSummary:
 
 
 def archive_images(binary: IO[bytes]) -> Iterator[tuple[str, str, Any]]:
-    """(member name, class label, decoded image) of a stored archive, in image_members' order.
-    The archive passed its checks on upload; they run again anyway (the cost is the decode)."""
+    """(member name, class label, decoded image, or the ImageError saying why it is not) of a
+    stored archive, in image_members' order. The archive passed its checks on upload; they run
+    again anyway (the cost is the decode), and a member that fails them is reported, not
+    raised, so one bad image costs a batch job one row, not the job."""
     with zipfile.ZipFile(binary) as archive:
         for info, label in image_members(archive):
             where = f"Archive member {info.filename!r}"
-            data = _read_bounded(archive, info, settings.MAAS_IMAGE_MAX_BYTES)
-            yield info.filename, label, decode_image(data, where)
+            try:
+                data = _read_bounded(archive, info, settings.MAAS_IMAGE_MAX_BYTES)
+                yield info.filename, label, decode_image(data, where)
+            except (ImageError, zipfile.BadZipFile, OSError, EOFError) as exc:
+                error = exc if isinstance(exc, ImageError) else ImageError(f"{where}: {exc}")
+                yield info.filename, label, error

@@ -40,8 +40,8 @@ def dataset_open(*, dataset: Dataset):
 
 
 def dataset_images(*, dataset: Dataset) -> Iterator[tuple[str, str, Any]]:
-    """(archive path, class label, decoded Pillow image) of an image dataset, in a fixed
-    order (catalog.images.archive_images)."""
+    """(archive path, class label, decoded Pillow image or the ImageError saying why not) of
+    an image dataset, in a fixed order (catalog.images.archive_images)."""
     with dataset_open(dataset=dataset) as f:
         yield from archive_images(f)
 

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -179,6 +180,7 @@ def _predict_images(run: JobRun, runtime) -> None:
     spec = runtime.inputs[0]
     size, channels = spec["size"], spec["channels"]
     answers, sources, batch, index = [], [], [], []
+    errors: list[bytes] = []
     n_rows = run.job.dataset.n_rows
 
     def flush() -> None:
@@ -187,19 +189,25 @@ def _predict_images(run: JobRun, runtime) -> None:
         answers.append((np.array(index), predicted, probabilities))
         batch.clear()
         index.clear()
-        run.progress(run.rows / max(n_rows, 1), completed=run.rows, failed=0)
+        run.progress(
+            run.rows / max(n_rows, 1), completed=run.rows - len(errors), failed=len(errors)
+        )
         run.check_cancel()
 
     for name, _label, image in dataset_images(dataset=run.job.dataset):
-        batch.append(image_array(image, size, channels))
-        index.append(run.rows)
         sources.append(name)
+        if isinstance(image, Exception):  # that image is an error row; the rest go on
+            errors.append(orjson.dumps({"row": run.rows, "source": name, "error": str(image)}))
+        else:
+            batch.append(image_array(image, size, channels))
+            index.append(run.rows)
         run.rows += 1
         if len(batch) == IMAGE_CHUNK:
             flush()
     if batch:
         flush()
-    _finish(run, runtime, answers, "", 0, sources=sources)
+    lines = b"".join(e + b"\n" for e in errors).decode()
+    _finish(run, runtime, answers, lines, len(errors), sources=sources)
 
 
 def _finish(run: JobRun, runtime, answers, errors: str, failed: int, sources=None) -> None:

@@ -27,6 +27,8 @@ def load_images(dataset, size: int, channels: int) -> tuple[np.ndarray, list[str
     """(images [n, size, size, channels] float32 in [0, 1], labels, archive paths)."""
     arrays, labels, names = [], [], []
     for name, label, image in dataset_images(dataset=dataset):
+        if isinstance(image, Exception):
+            raise TrainingDataError(str(image))
         arrays.append(image_array(image, size, channels))
         labels.append(label)
         names.append(name)

@@ -122,3 +122,17 @@ def test_a_table_model_cannot_run_over_images(api, send, tenant, cancer_csv):
         "/v1/inference-jobs", {"model": job.model_id, "dataset": images}, format="json"
     )
     assert assert_error(answer, 400, "invalid_request_error")["param"] == "dataset"
+
+
+def test_a_stored_archive_reports_a_bad_member_instead_of_raising():
+    from catalog.images import ImageError, archive_images
+
+    archive = _zip({"a/1.png": png_bytes(), "a/2.png": png_bytes()[:30], "b/3.png": png_bytes()})
+    found = list(archive_images(io.BytesIO(archive)))
+    assert [(name, label) for name, label, _ in found] == [
+        ("a/1.png", "a"),
+        ("a/2.png", "a"),
+        ("b/3.png", "b"),
+    ]
+    assert isinstance(found[1][2], ImageError) and "'a/2.png'" in str(found[1][2])
+    assert not isinstance(found[0][2], Exception) and found[0][2].size == (8, 8)
