@@ -13,10 +13,10 @@ STAMP := $(VENV)/.installed
 .PHONY: install run test test-services lint format migrate clean openapi openapi-check contract
 
 # Re-installs only when the dependency files change, so every target can depend on it cheaply.
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock client/pyproject.toml
 	@test -x $(PY) || { command -v $(PYTHON) >/dev/null && $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV); }
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev]' -e ./client
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -44,11 +44,12 @@ lint: install openapi-check
 	$(VENV)/bin/lint-imports
 
 # The OpenAPI document, generated from the code (also served at /v1/openapi.json) and committed
-# as docs/openapi.json; `make lint` fails when the committed file is not what the code generates.
+# as docs/openapi.json (and the client's types, generated from it); `make lint` fails when the committed file is not what the code generates.
 OPENAPI := docs/openapi.json
 SPECTACULAR := $(PY) manage.py spectacular --validate --fail-on-warn --format openapi-json
 openapi: install
 	$(SPECTACULAR) --file $(OPENAPI)
+	$(PY) client/scripts/generate.py $(OPENAPI)
 
 openapi-check: install
 	@generated=$$(mktemp) && $(SPECTACULAR) --file $$generated && \
