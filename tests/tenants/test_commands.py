@@ -59,6 +59,9 @@ def test_demo_tenant_is_created_once_and_prints_a_working_curl(settings, tmp_pat
     assert first == second
     key = (tmp_path / "demo-api-key").read_text().strip()
     assert f'curl -s -H "Authorization: Bearer {key}" http://localhost:8123/v1/tenant' in first
+    assert "  pip install ./client\n" in first
+    assert f"MAAS_API_KEY={key} MAAS_BASE_URL=http://localhost:8123 maas datasets list" in first
+    assert f"MAAS_API_KEY={key} maas datasets list" in run("demo_tenant", "--port", "8000")
     assert Tenant.objects.filter(name="Demo Company").count() == 1
     ApiKey.objects.filter(prefix=key[:15]).update(revoked_at="2026-01-01T00:00:00Z")
     third = run("demo_tenant")

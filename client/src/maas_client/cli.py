@@ -22,8 +22,10 @@ from ._client import Maas
 from .errors import APIError, JobTimeoutError, MaasError
 from .resources import describe_event
 
-STDOUT = Console(soft_wrap=True)
-STDERR = Console(stderr=True, soft_wrap=True)
+# Piped output is not folded at 80 columns (a script reads whole ids); a terminal's width is used.
+WIDE = 200
+STDOUT = Console(soft_wrap=True, width=None if sys.stdout.isatty() else WIDE)
+STDERR = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else WIDE)
 # The rows one predict call sends; longer inputs go in several calls (the server's limit is
 # larger, but a CLI user with a big file wants `maas batch`).
 PREDICT_BATCH_ROWS = 1000
@@ -36,6 +38,7 @@ class State:
         self.api_key: str | None = None
         self.base_url: str | None = None
         self.json = False
+        self.quiet = False
         self._client: Maas | None = None
 
     @property
@@ -53,6 +56,11 @@ class State:
 def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value:
         ctx.ensure_object(State).json = True
+
+
+def _set_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(State).quiet = True
 
 
 def _set_api_key(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -75,15 +83,21 @@ OPTIONS = (
         help="Print the API's JSON and nothing else on stdout.",
     ),
     click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_quiet,
+        help="Print only the id of what the command made or found (one per line), for scripts.",
+    ),
+    click.option(
         "--api-key",
-        envvar="MAAS_API_KEY",
         expose_value=False,
         callback=_set_api_key,
         help="API key (default: $MAAS_API_KEY).",
     ),
     click.option(
         "--base-url",
-        envvar="MAAS_BASE_URL",
         expose_value=False,
         callback=_set_base_url,
         help="Server (default: $MAAS_BASE_URL or http://localhost:8000).",
@@ -152,9 +166,12 @@ def _as_json(value: Any) -> Any:
 
 
 def show(state: State, value: Any, human: Callable[[], None]) -> None:
-    """`--json`: the API's JSON; otherwise the human view."""
+    """`--json`: the API's JSON; `--quiet`: the ids; otherwise the human view."""
     if state.json:
         _print_json(_as_json(value))
+    elif state.quiet:
+        for item in value if isinstance(value, list) else [value]:
+            click.echo(getattr(item, "id", None) or json.dumps(_as_json(item)))
     else:
         human()
 
@@ -368,7 +385,7 @@ def train(
         cv_folds=cv_folds,
     )
     if wait:
-        if not state.json:
+        if not (state.json or state.quiet):
             STDERR.print(f"Training {job.id} ({algorithm} on {dataset})...", highlight=False)
         job = state.client.training_jobs.wait(job, timeout=timeout, progress=state.progress)
     _show_job(state, job)
@@ -609,13 +626,18 @@ def predict(
     if state.json:
         _print_json(answers[0].to_dict() if len(answers) == 1 else [a.to_dict() for a in answers])
         return
+    if state.quiet:
+        for answer in answers:
+            for prediction in answer.predictions:
+                click.echo(prediction)
+        return
     first = answers[0]
     classes = first.classes or []
     columns = ["row", signature.target]
     if first.probabilities is not None:
         columns += [f"p({c})" for c in classes]
     out = []
-    number = 0
+    number = -1  # rows count from 0, as batch results do
     for answer in answers:
         for i, prediction in enumerate(answer.predictions):
             number += 1
@@ -662,7 +684,7 @@ def batch(
             client.inference_jobs.download_results(
                 job.id, output, format=fmt, progress=state.progress
             )
-            if not state.json:
+            if not (state.json or state.quiet):
                 STDERR.print(f"Results written to {output}.", highlight=False)
     _show_job(state, job)
     if wait or output:

@@ -20,7 +20,7 @@ DEMO_NAME = "Demo Company"
 
 
 class Command(BaseCommand):
-    help = "Ensure the demo tenant and its API key exist (make run), and print a curl line."
+    help = "Ensure the demo tenant and its API key exist (make run), and print a curl line and the CLI lines."
 
     def add_arguments(self, parser):
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
@@ -40,6 +40,8 @@ class Command(BaseCommand):
             path.chmod(0o600)
         tenant_id = authenticate_api_key(raw).tenant_id
         base = f"http://localhost:{port}"
+        # The CLI's default server is port 8000; any other port has to be named.
+        base_url = "" if str(port) == "8000" else f" MAAS_BASE_URL={base}"
         self.stdout.write(
             "\n".join(
                 [
@@ -49,6 +51,9 @@ class Command(BaseCommand):
                     f"API key:     {raw}",
                     "Try it:",
                     f'  curl -s -H "Authorization: Bearer {raw}" {base}/v1/tenant',
+                    "Or with the CLI (the client package in ./client; `make run` put it in .venv):",
+                    "  pip install ./client",
+                    f"  MAAS_API_KEY={raw}{base_url} maas datasets list",
                     "",
                 ]
             )
