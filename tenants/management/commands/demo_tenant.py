@@ -20,7 +20,7 @@ DEMO_NAME = "Demo Company"
 
 
 class Command(BaseCommand):
-    help = "Ensure the demo tenant and its API key exist (make run), and print a curl line and the CLI lines."
+    help = "Ensure the demo tenant and its API key exist (make run); print curl and CLI lines."
 
     def add_arguments(self, parser):
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
