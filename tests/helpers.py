@@ -294,3 +294,78 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class FaultProxy:
+    """A real HTTP proxy on 127.0.0.1 in front of `upstream` that forwards every request and,
+    for the first `fail_posts` POSTs, throws the server's answer away and answers 500 instead:
+    the worst case for a retrying client (the server did the work, the client never heard).
+    `posts` records each POST's (path, Idempotency-Key)."""
+
+    def __init__(self, upstream: str, fail_posts: int = 2) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.fail_posts = fail_posts
+        self.posts: list[tuple[str, str | None]] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _body(self) -> bytes:
+                if "Content-Length" in self.headers:
+                    return self.rfile.read(int(self.headers["Content-Length"]))
+                chunks = []
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    while size := int(self.rfile.readline().split(b";")[0], 16):
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
+                    self.rfile.readline()
+                return b"".join(chunks)
+
+            def _forward(self) -> None:
+                body = self._body()
+                skip = {"host", "content-length", "transfer-encoding", "connection"}
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in skip}
+                answer = requests.request(
+                    self.command,
+                    proxy.upstream + self.path,
+                    data=body,
+                    headers=headers,
+                    timeout=120,
+                )
+                status, content = answer.status_code, answer.content
+                kept = {
+                    k: v
+                    for k, v in answer.headers.items()
+                    if k.lower() in ("content-type", "x-request-id", "retry-after")
+                }
+                if self.command == "POST":
+                    proxy.posts.append((self.path, self.headers.get("Idempotency-Key")))
+                    if proxy.fail_posts > 0:
+                        proxy.fail_posts -= 1
+                        status = 500
+                        error = {"type": "api_error", "code": "internal_error",
+                                 "message": "The proxy lost the answer.", "param": None,
+                                 "request_id": kept.get("X-Request-Id")}  # fmt: skip
+                        content = json.dumps({"error": error}).encode()
+                        kept = {"Content-Type": "application/json"}
+                self.send_response(status)
+                for key, value in kept.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            do_GET = do_POST = do_PATCH = do_DELETE = _forward
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ._client import Maas
-from .errors import APIError, JobTimeoutError, MaasError
+from .errors import APIError, JobTimeoutError, MaasError, PermissionDeniedError
 from .resources import describe_event
 
 # Piped output is not folded at 80 columns (a script reads whole ids); a terminal's width is used.
@@ -520,9 +520,34 @@ def models_get(state: State, model: str, version: str | None) -> None:
     show(state, {"model": found.to_dict(), "version": detail and detail.to_dict()}, human)
 
 
+JSON_LINES = (".jsonl", ".ndjson", ".json")
+
+
+def _model_id(client: Maas, model: str) -> str:
+    """A model id as given, or the id of the model of that name (which needs the read scope)."""
+    if model.startswith("mdl_"):
+        return model
+    try:
+        return client.models.find(model).id
+    except PermissionDeniedError:
+        raise MaasError(
+            f"This key may not look models up by name; give {model!r}'s id (mdl_...) instead."
+        ) from None
+
+
+def _signature(client: Maas, model_id: str, version: Any) -> Any:
+    """The version's signature (None when the key lacks the read scope)."""
+    try:
+        if version is None:
+            version = client.models.get(model_id).latest_version
+        return client.models.version(model_id, version).signature
+    except PermissionDeniedError:
+        return None
+
+
 def _read_rows(path: Path) -> list[dict[str, Any]]:
     """Rows of a CSV (header line) or JSON Lines file, as objects keyed by column."""
-    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+    if path.suffix.lower() in JSON_LINES:
         rows = []
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
@@ -542,21 +567,24 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
         return list(csv.DictReader(handle))
 
 
-def _typed(rows: list[dict[str, Any]], dtypes: dict[str, str]) -> list[dict[str, Any]]:
+def _typed(rows: list[dict[str, Any]], dtypes: dict[str, str] | None) -> list[dict[str, Any]]:
     """CSV cells are text: make the numeric and boolean features numbers and booleans (the
-    signature says which), and empty cells null. Columns the model does not use are dropped."""
+    signature says which; columns the model does not use are dropped), and empty cells null.
+    Without the signature (a key without the read scope), a cell that reads as a number is one."""
     typed = []
     for row in rows:
-        out: dict[str, Any] = {}
-        for name, dtype in dtypes.items():
-            if name not in row:
-                continue
-            value = row[name]
-            if isinstance(value, str):
-                value = _cell(value, dtype)
-            out[name] = value
-        typed.append(out)
+        if dtypes is None:
+            typed.append({name: _guess(value) for name, value in row.items()})
+            continue
+        typed.append(
+            {name: _cell(row[name], dtype) for name, dtype in dtypes.items() if name in row}
+        )
     return typed
+
+
+def _guess(text: str) -> Any:
+    number = _cell(text, "number")
+    return number if not isinstance(number, str) else _cell(text, "boolean")
 
 
 def _cell(text: str, dtype: str) -> Any:
@@ -613,14 +641,13 @@ def predict(
         if not rows:
             raise click.BadParameter(f"{input_file} has no rows.", param_hint="--input")
     client = state.client
-    found = client.models.find(model)
+    model_id = _model_id(client, model)
     pinned: Any = int(version) if version and version.isdigit() else version
-    signature = client.models.version(
-        found.id, pinned if pinned is not None else found.latest_version
-    ).signature
-    rows = _typed(rows, {i.name: i.dtype for i in signature.inputs})
+    if input_file is not None and input_file.suffix.lower() not in JSON_LINES:
+        signature = _signature(client, model_id, pinned)
+        rows = _typed(rows, {i.name: i.dtype for i in signature.inputs} if signature else None)
     answers = [
-        client.models.predict(found.id, rows[start : start + PREDICT_BATCH_ROWS], version=pinned)
+        client.models.predict(model_id, rows[start : start + PREDICT_BATCH_ROWS], version=pinned)
         for start in range(0, len(rows), PREDICT_BATCH_ROWS)
     ]
     if state.json:
@@ -633,7 +660,7 @@ def predict(
         return
     first = answers[0]
     classes = first.classes or []
-    columns = ["row", signature.target]
+    columns = ["row", "prediction"]  # as batch results name them
     if first.probabilities is not None:
         columns += [f"p({c})" for c in classes]
     out = []
@@ -645,7 +672,7 @@ def predict(
             if answer.probabilities is not None:
                 cells += [f"{p:.4f}" for p in answer.probabilities[i]]
             out.append(cells)
-    table(f"{found.name} v{first.version}", columns, out)
+    table(f"{model} v{first.version}", columns, out)
 
 
 @main.command("batch")
@@ -675,9 +702,10 @@ def batch(
 ) -> None:
     """Start a batch prediction job over a dataset; --output downloads its results."""
     client = state.client
-    found = client.models.find(model)
     pinned: Any = int(version) if version and version.isdigit() else version
-    job = client.inference_jobs.create(model=found.id, dataset=dataset, version=pinned)
+    job = client.inference_jobs.create(
+        model=_model_id(client, model), dataset=dataset, version=pinned
+    )
     if wait or output:
         job = client.inference_jobs.wait(job, timeout=timeout, progress=state.progress)
         if output and job.status == "succeeded":
