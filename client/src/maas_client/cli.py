@@ -496,7 +496,7 @@ def models_list(state: State, limit: int) -> None:
 def models_get(state: State, model: str, version: str | None) -> None:
     """A model (by id or name) and one version's metrics and signature."""
     found = state.client.models.find(model)
-    chosen = version or found.latest_version
+    chosen = _version_number(found, version)
     detail = state.client.models.version(found.id, chosen) if chosen is not None else None
 
     def human() -> None:
@@ -535,12 +535,26 @@ def _model_id(client: Maas, model: str) -> str:
         ) from None
 
 
+def _version_number(model: Any, version: str | int | None) -> int | None:
+    """A version number from a number, an alias of the model, or None (the latest)."""
+    if version is None:
+        return model.latest_version
+    if isinstance(version, int) or version.isdigit():
+        return int(version)
+    if version in model.aliases:
+        return model.aliases[version]
+    known = ", ".join(model.aliases) or "none yet"
+    raise click.BadParameter(
+        f"{version!r} is neither a version number nor an alias of {model.name} ({known}).",
+        param_hint="--version",
+    )
+
+
 def _signature(client: Maas, model_id: str, version: Any) -> Any:
     """The version's signature (None when the key lacks the read scope)."""
     try:
-        if version is None:
-            version = client.models.get(model_id).latest_version
-        return client.models.version(model_id, version).signature
+        number = _version_number(client.models.get(model_id), version)
+        return client.models.version(model_id, number).signature if number else None
     except PermissionDeniedError:
         return None
 

@@ -373,16 +373,16 @@ class Models(Resource):
         return self._list("list_model_versions", {"id": model_id}, limit=limit)
 
     @uses("get_model_version")
-    def version(self, model_id: str, version: int | str) -> t.ModelVersion:
+    def version(self, model_id: str, version: int) -> t.ModelVersion:
         return self._client.call("get_model_version", {"id": model_id, "n": version})
 
     @uses("get_model_version_evaluation")
-    def evaluation(self, model_id: str, version: int | str) -> t.Evaluation:
+    def evaluation(self, model_id: str, version: int) -> t.Evaluation:
         return self._client.call("get_model_version_evaluation", {"id": model_id, "n": version})
 
     @uses("get_model_version_onnx")
     def download_onnx(
-        self, model_id: str, version: int | str, path: str | Path, *, progress: bool = False
+        self, model_id: str, version: int, path: str | Path, *, progress: bool = False
     ) -> Path:
         """Streams the version's ONNX file to `path` and checks it against `X-Content-SHA256`."""
         return _download(
