@@ -60,7 +60,10 @@ def test_the_whole_flow_in_json_mode(live, tmp_path):
     )  # fmt: skip
     assert job["status"] == "succeeded" and job["params"]["n_estimators"] == 50
     assert 0.5 < job["metrics"]["accuracy"] <= 1
-    predicted = run("predict", "churn", "--input", str(EXAMPLES / "churn-new.csv"))
+    HttpApi(url, key).put(f"/v1/models/{job['model']}/aliases/production", json={"version": 1})
+    predicted = run(
+        "predict", "churn", "--input", str(EXAMPLES / "churn-new.csv"), "--version", "production"
+    )  # fmt: skip
     assert predicted["model"] == job["model"] and len(predicted["predictions"]) == 5
     assert set(predicted["predictions"]) <= {"yes", "no"}
 
