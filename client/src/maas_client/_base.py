@@ -54,9 +54,18 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
 
 
+@cache
+def _holds_objects(hint: Any) -> bool:
+    """Whether a field's type has an ApiObject anywhere inside; one that has not (numbers, lists
+    of floats: a predict answer's probabilities) is kept as parsed, without a walk per value."""
+    if isinstance(hint, type) and issubclass(hint, ApiObject):
+        return True
+    return any(_holds_objects(arg) for arg in typing.get_args(hint))
+
+
 def _convert(hint: Any, value: Any, client: Any) -> Any:
-    if value is None:
-        return None
+    if value is None or not _holds_objects(hint):
+        return value
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
