@@ -29,6 +29,7 @@ from serving import (
     MAAS_WORKER,
     ROOT,
     backend_envs,
+    database,
     free_port,
     maas_server,
     rows,
@@ -87,7 +88,8 @@ def main() -> None:
     base_env = {**os.environ, "PYTHONPATH": ROOT, "DJANGO_SETTINGS_MODULE": "maas.settings"}
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     results = []
-    for backend, extra in backend_envs(args):
+    postgres = database(args.postgres) if args.postgres else None  # created if missing
+    for backend, extra in backend_envs(args, postgres):
         data_dir = tempfile.mkdtemp(prefix="maas-client-bench-")
         env = {**base_env, **extra, "MAAS_DATA_DIR": data_dir, "MAAS_ACCESS_LOG": "false"}
         setup = setup_maas(env)
