@@ -1,14 +1,24 @@
 """Model artifacts in the default storage.
 
 Invariant: an artifact is loaded only from a path our worker wrote, and only after its sha256
-matches the one recorded when it was written, so a file changed on disk is never deserialized.
+matches the one recorded when it was written, so a file changed on disk (or in the bucket, or
+in the local cache) is never deserialized.
+
+A remote store's artifacts are cached on this host's disk (MAAS_ARTIFACT_CACHE_DIR, named by
+sha256, written whole then renamed, so processes share it safely), the least recently used
+dropped past MAAS_ARTIFACT_CACHE_BYTES. A cache that vanishes (deleted mid-run) is a miss.
 """
 
+import contextlib
 import hashlib
+import os
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
+from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 
 
 class ArtifactCorrupted(RuntimeError):
@@ -22,11 +32,60 @@ def artifact_write(path: str, data: bytes) -> tuple[str, str]:
 
 
 def artifact_read(path: str, sha256: str) -> bytes:
+    remote = not isinstance(default_storage, FileSystemStorage)
+    if remote and (cached := _cache_get(sha256)) is not None:
+        return cached
     with default_storage.open(path, "rb") as f:
         data = f.read()
     if hashlib.sha256(data).hexdigest() != sha256:
         raise ArtifactCorrupted(f"artifact {path} does not match its recorded sha256")
+    if remote:
+        _cache_put(sha256, data)
     return data
+
+
+def _cache_get(sha256: str) -> bytes | None:
+    path = Path(settings.MAAS_ARTIFACT_CACHE_DIR) / sha256
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(data).hexdigest() != sha256:  # changed on disk: never loaded
+        path.unlink(missing_ok=True)
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # recently used
+    return data
+
+
+def _cache_put(sha256: str, data: bytes) -> None:
+    folder = Path(settings.MAAS_ARTIFACT_CACHE_DIR)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".part-")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, folder / sha256)
+        _cache_trim(folder, int(settings.MAAS_ARTIFACT_CACHE_BYTES))
+    except OSError:
+        pass  # a cache that cannot be written costs a download next time, nothing else
+
+
+def _cache_trim(folder: Path, limit: int) -> None:
+    entries = []
+    for entry in os.scandir(folder):
+        if entry.name.startswith(".part-"):
+            continue  # another process's download, not yet whole
+        with contextlib.suppress(OSError):
+            stat = entry.stat()
+            entries.append((stat.st_mtime, stat.st_size, entry.path))
+    total = sum(size for _, size, _ in entries)
+    for _, size, path in sorted(entries):  # oldest first
+        if total <= limit:
+            break
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+            total -= size
 
 
 def artifacts_delete(paths: list[str]) -> None:

@@ -327,6 +327,33 @@ STORAGES = {
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = Path(env.str("MAAS_MEDIA_ROOT", default=str(DATA_DIR / "files")))
 
+# Datasets, artifacts, batch results and error files go through `default_storage`: this
+# host's MEDIA_ROOT by default, or an S3 bucket (any S3-compatible server) when
+# MAAS_STORAGE_URL=s3://bucket/prefix, so web and worker hosts share no disk (docs/deploy.md).
+# Credentials come from boto3's usual chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a
+# profile or an instance role).
+MAAS_STORAGE_URL = env.str("MAAS_STORAGE_URL", default="")
+if MAAS_STORAGE_URL:
+    from maas.storage_url import s3_storage_options
+
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": s3_storage_options(
+            MAAS_STORAGE_URL,
+            endpoint_url=env.str("AWS_S3_ENDPOINT_URL", default=""),
+            region_name=env.str("AWS_S3_REGION_NAME", default=""),
+            # Server-side encryption asked of the store on every object ("" to not ask).
+            encryption=env.str("MAAS_STORAGE_SSE", default="AES256"),
+            kms_key_id=env.str("MAAS_STORAGE_SSE_KMS_KEY_ID", default=""),
+        ),
+    }
+# Artifacts read from a remote store are kept on local disk per host (checked by sha256 at
+# every load), the least recently used dropped past this many bytes.
+MAAS_ARTIFACT_CACHE_DIR = Path(
+    env.str("MAAS_ARTIFACT_CACHE_DIR", default=str(DATA_DIR / "artifact-cache"))
+)
+MAAS_ARTIFACT_CACHE_BYTES = env.int("MAAS_ARTIFACT_CACHE_BYTES", default=2 * 1024**3)
+
 if PRODUCTION:
     # TLS ends at the proxy in front, which says so in X-Forwarded-Proto; plain HTTP is
     # redirected, except the health probes a load balancer sends to the process directly.

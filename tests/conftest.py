@@ -137,3 +137,69 @@ def module_server(django_db_setup, django_db_blocker, tmp_path_factory) -> Itera
 def served(serve) -> str:
     """One gunicorn worker process serving this test (see `serve`)."""
     return serve()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory) -> Iterator[str]:
+    """A real S3-compatible server (moto's standalone `moto_server`) on 127.0.0.1, for the
+    whole run; answers its endpoint URL. Tests make their own buckets (the `s3` fixture)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            break
+        except OSError:
+            assert process.poll() is None and time.monotonic() < deadline, (
+                "moto_server did not start"
+            )
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture
+def s3(s3_server, settings, monkeypatch) -> dict[str, str]:
+    """A new, empty bucket on the S3 server; answers the environment that points maas at it
+    (web and worker processes take it as is) and points this test's own storage there too."""
+    import boto3
+
+    from maas.storage_url import s3_storage_options
+
+    bucket = f"maas-test-{uuid.uuid4().hex[:12]}"
+    environment = {
+        "MAAS_STORAGE_URL": f"s3://{bucket}/tenants",
+        "AWS_S3_ENDPOINT_URL": s3_server,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    for key, value in environment.items():
+        if key.startswith("AWS_"):
+            monkeypatch.setenv(key, value)
+    boto3.client("s3", endpoint_url=s3_server).create_bucket(Bucket=bucket)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": s3_storage_options(environment["MAAS_STORAGE_URL"], endpoint_url=s3_server),
+        },
+    }
+    return {**environment, "bucket": bucket}

@@ -23,13 +23,14 @@ JOB_TIMING = {
 
 @pytest.fixture
 def worker(settings, tmp_path):
-    """Yields `start(slow=False, beat=False)`: a worker process (with its pool) on the training,
-    inference and default queues, in a process group of its own. `slow`: its jobs take seconds
-    (tests/e2e/slow_worker.py); `beat`: it runs beat too, which reaps jobs of lost workers."""
+    """Yields `start(slow=False, beat=False, **environment)`: a worker process (with its pool)
+    on the training, inference and default queues, in a process group of its own. `slow`: its
+    jobs take seconds (tests/e2e/slow_worker.py); `beat`: it runs beat too, which reaps jobs of
+    lost workers; `environment`: variables for it, over the test's own."""
     settings.MAAS_USAGE_SINK = "database"
     processes = []
 
-    def start(*, slow: bool = False, beat: bool = False) -> subprocess.Popen:
+    def start(*, slow: bool = False, beat: bool = False, **environment: str) -> subprocess.Popen:
         if not processes:
             celery_app.control.purge()
         launcher = ["-m", "tests.e2e.slow_worker"] if slow else ["-m", "celery"]
@@ -55,10 +56,14 @@ def worker(settings, tmp_path):
             ],
             cwd=ROOT,
             env=child_env(
-                MAAS_MEDIA_ROOT=str(settings.MEDIA_ROOT),
-                MAAS_USAGE_SINK="database",
-                MAAS_WEBHOOKS_ALLOW_PRIVATE="true",  # receivers in tests listen on 127.0.0.1
-                **JOB_TIMING,
+                **{
+                    "MAAS_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+                    "MAAS_USAGE_SINK": "database",
+                    # Receivers in tests listen on 127.0.0.1.
+                    "MAAS_WEBHOOKS_ALLOW_PRIVATE": "true",
+                    **JOB_TIMING,
+                    **environment,
+                }
             ),
             stdout=subprocess.DEVNULL,
             stderr=open(tmp_path / f"worker-{len(processes)}.log", "w"),  # noqa: SIM115
