@@ -41,12 +41,17 @@ def results_save(
     return default_storage.save(f"{folder}/results.npz", ContentFile(buffer.getvalue()))
 
 
+RENDER_CHUNK_BYTES = 256 * 1024
+
+
 def results_render(path: str, fmt: str) -> Iterator[bytes]:
     """The stored results as JSON Lines (`{"row", "prediction", "probabilities"?}`) or CSV
     (`row,prediction,p_<class>...`), in input order; an image dataset's rows also carry their
     archive path, `source` (JSON Lines) or a `source` column after `row` (CSV)."""
+    # np.load reads the archive's members from the (seekable) file itself: a result in a remote
+    # store spools to a temporary file past a few MiB, never whole into memory.
     with default_storage.open(path, "rb") as f:
-        stored = np.load(io.BytesIO(f.read()), allow_pickle=False)
+        stored = np.load(f, allow_pickle=False)
         rows, predicted = stored["row"], stored["prediction"]
         classes = orjson.loads(stored["classes"].tobytes()) if "classes" in stored else None
         probabilities = stored["probabilities"] if classes is not None else None
@@ -125,10 +130,12 @@ def _csv_lines(rows) -> bytes:
 def errors_render(path: str, fmt: str) -> Iterator[bytes]:
     """The rows a job could not predict, as stored (JSON Lines `{"row", "error"}`) or as CSV
     (`row,error`)."""
+    if fmt == "jsonl":
+        with default_storage.open(path, "rb") as f:
+            while chunk := f.read(RENDER_CHUNK_BYTES):
+                yield chunk
+        return
     with default_storage.open(path, "rb") as f:
         stored = f.read()
-    if fmt == "jsonl":
-        yield stored
-        return
     lines = [orjson.loads(line) for line in stored.splitlines() if line.strip()]
     yield _csv_lines([["row", "error"], *([line["row"], line["error"]] for line in lines)])
