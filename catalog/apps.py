@@ -6,6 +6,10 @@ class CatalogConfig(AppConfig):
     verbose_name = "Datasets and models"
 
     def ready(self) -> None:
+        from catalog.erasure import tenant_catalog_erase
+        from maas.erasure import eraser_register
+
+        eraser_register(30, tenant_catalog_erase)  # manage.py erase_tenant (maas/erasure.py)
         from catalog.models import Model, ModelAlias, ModelVersion
         from maas.generation import bump_on_change
 

@@ -6,6 +6,10 @@ class InferenceConfig(AppConfig):
     verbose_name = "Inference"
 
     def ready(self) -> None:
+        from inference.erasure import tenant_inference_erase
+        from maas.erasure import eraser_register
+
+        eraser_register(20, tenant_inference_erase)  # manage.py erase_tenant (maas/erasure.py)
         from inference.services import INFERENCE
         from maas.jobs import job_kind_register
 

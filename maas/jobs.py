@@ -132,6 +132,11 @@ class JobKind:
 _kinds: list[JobKind] = []
 
 
+def job_kinds() -> list[JobKind]:
+    """Every registered kind (maas.erasure checks them all for unfinished jobs)."""
+    return list(_kinds)
+
+
 def job_kind_register(kind: JobKind) -> None:
     """Makes the kind's stale jobs part of `job_reap_all` (apps call this in ready())."""
     if kind not in _kinds:

@@ -6,6 +6,10 @@ class TenantsConfig(AppConfig):
     verbose_name = "Tenants and API keys"
 
     def ready(self) -> None:
+        from maas.erasure import eraser_register
+        from tenants.erasure import tenant_access_erase
+
+        eraser_register(90, tenant_access_erase)  # manage.py erase_tenant (maas/erasure.py)
         from maas import admission
         from maas.generation import bump_on_change
         from tenants.authentication import authenticate_again, authenticate_and_count

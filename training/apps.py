@@ -6,6 +6,10 @@ class TrainingConfig(AppConfig):
     verbose_name = "Training"
 
     def ready(self) -> None:
+        from maas.erasure import eraser_register
+        from training.erasure import tenant_training_erase
+
+        eraser_register(20, tenant_training_erase)  # manage.py erase_tenant (maas/erasure.py)
         from maas.jobs import job_kind_register
         from training.services import TRAINING
 

@@ -2,13 +2,17 @@
 empty files folder and artifact cache, run the whole flow on an S3-compatible server (moto's
 `moto_server`) through the Python client; the worker's cache deleted mid-run changes nothing.
 With PostgreSQL and Redis configured (make test-services) they share no folder at all; on the
-embedded stack they share only the filesystem broker's queue folder."""
+embedded stack they share only the filesystem broker's queue folder. Then the tenant is erased
+and the bucket holds nothing of it."""
 
+import json
 import shutil
+from io import StringIO
 
 import boto3
 import pytest
 from django.conf import settings as django_settings
+from django.core.management import call_command
 from maas_client import Maas
 
 from tests.helpers import new_tenant
@@ -40,7 +44,9 @@ def stack(worker, serve, settings, s3, tmp_path):
     as_env = {side: {k: str(v) for k, v in f.items()} for side, f in folders.items()}
     worker(**environment, **as_env["worker"])
     url = serve(MAAS_USAGE_SINK="database", **environment, **as_env["web"])
-    client = Maas(api_key=new_tenant()["api_key"], base_url=url)
+    created = new_tenant()
+    client = Maas(api_key=created["api_key"], base_url=url)
+    client.tenant_id = created["tenant_id"]
     s3_client = boto3.client("s3", endpoint_url=s3["AWS_S3_ENDPOINT_URL"])
 
     def keys() -> list[str]:
@@ -94,9 +100,13 @@ def _rows(csv: bytes, n: int) -> list[dict]:
     return pd.read_csv(io.BytesIO(csv)).head(n).to_dict(orient="records")
 
 
-def test_sklearn_on_s3_with_no_shared_folder(stack, tmp_path, cancer_csv):
+def test_sklearn_on_s3_with_no_shared_folder_then_erased(stack, tmp_path, cancer_csv):
     client, folders, keys = stack
     run_flow(client, folders, keys, tmp_path, cancer_csv, "logistic_regression", {})
+    out = StringIO()
+    call_command("erase_tenant", client.tenant_id, "--confirm", stdout=out)
+    assert json.loads(out.getvalue())["removed"]["files"] >= 4
+    assert [key for key in keys() if client.tenant_id in key] == []  # the bucket holds none
 
 
 @pytest.mark.tensorflow
