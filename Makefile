@@ -27,6 +27,8 @@ migrate: install
 run: migrate
 	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py demo_tenant --port $(PORT)
+	@# Counters of processes from an earlier run (prometheus-client's multiprocess files) go.
+	rm -rf $(MAAS_DATA_DIR)/metrics
 	MAAS_PORT=$(PORT) exec $(VENV)/bin/honcho start -f Procfile
 
 test: install

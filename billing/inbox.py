@@ -95,3 +95,9 @@ def inbox_delete(keys: list[tuple[str, str]]) -> None:
 
 def inbox_size() -> int:
     return _inbox().db.execute("SELECT count(*) FROM inbox").fetchone()[0]
+
+
+def inbox_oldest() -> bytes | None:
+    """The event that has waited longest (None: the inbox is empty)."""
+    row = _inbox().db.execute("SELECT event FROM inbox ORDER BY rowid LIMIT 1").fetchone()
+    return row[0] if row else None

@@ -7,10 +7,9 @@ class InferenceConfig(AppConfig):
 
     def ready(self) -> None:
         from inference.erasure import tenant_inference_erase
-        from maas.erasure import eraser_register
-
-        eraser_register(20, tenant_inference_erase)  # manage.py erase_tenant (maas/erasure.py)
         from inference.services import INFERENCE
+        from maas.erasure import eraser_register
         from maas.jobs import job_kind_register
 
         job_kind_register(INFERENCE)  # reaped by beat with every other kind (maas.tasks)
+        eraser_register(20, tenant_inference_erase)  # manage.py erase_tenant (maas/erasure.py)

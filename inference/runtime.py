@@ -22,6 +22,7 @@ import numpy as np
 from django.conf import settings
 
 from catalog.selectors import artifact_read
+from maas.metrics import MODEL_CACHE
 
 if TYPE_CHECKING:
     from catalog.models import ModelVersion
@@ -67,6 +68,7 @@ class Runtime:
 
 
 _cache: "OrderedDict[tuple, Any]" = OrderedDict()
+_CACHE_HIT, _CACHE_LOAD = MODEL_CACHE.labels("hit"), MODEL_CACHE.labels("load")
 _lock = threading.Lock()
 
 
@@ -169,8 +171,10 @@ def cached(key: tuple, version: "ModelVersion", load: Callable[["ModelVersion"],
         entry = _cache.get(key)
         if entry is not None:
             _cache.move_to_end(key)
+            _CACHE_HIT.inc()
             return entry
     entry = load(version)
+    _CACHE_LOAD.inc()
     with _lock:
         _cache[key] = entry
         _cache.move_to_end(key)

@@ -61,6 +61,7 @@ from maas.idempotency import (
     should_store,
 )
 from maas.logging import accept_request_id, request_id_var
+from maas.metrics import request_observe
 from maas.models import IdempotencyRecord
 from maas.principal import Principal
 from maas.ratelimit import PendingCount, RateLimitState, StreamEntry, rate_limit_start
@@ -251,10 +252,12 @@ def request_open(request: HttpRequest) -> Opened:
 
 
 def request_close(request: HttpRequest, answer: Answer | None, opened: Opened) -> None:
-    """Puts the id on the answer, writes the access-log line, and leaves the logs' context."""
+    """Puts the id on the answer, counts it (maas.metrics), writes the access-log line, and
+    leaves the logs' context."""
     try:
         if answer is not None:
             answer["X-Request-Id"] = request.request_id
+            request_observe(request, answer.status_code, opened.started)
             if settings.MAAS_ACCESS_LOG:
                 _access_log_write(request, answer.status_code, opened.started)
     finally:

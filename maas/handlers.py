@@ -34,6 +34,8 @@ from maas.ids import ID_PATTERN
 # The id as the URLconf's `oid` converter takes it: a path that names no possible model goes
 # to Django's chain, whose router answers 404.
 HOT_PATH = re.compile(rf"^/v1/models/(?P<id>{ID_PATTERN})/predict$")
+# Its URL pattern as Django's resolver names it, for the metrics' `route` label (maas.metrics).
+HOT_ROUTE = "/v1/models/<oid:id>/predict"
 
 
 class HotPath:
@@ -60,6 +62,7 @@ class HotPath:
         if route is None:
             return self.default(environ, start_response)
         opened = request_open(request)
+        request.maas_route = HOT_ROUTE  # not resolved per request, so named here
         response = None
         try:
             try:

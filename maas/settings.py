@@ -5,6 +5,7 @@ both under `$MAAS_DATA_DIR`, so `make run` needs no services. `DATABASE_URL`, `R
 `CELERY_BROKER_URL` switch to PostgreSQL and Redis.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -365,6 +366,16 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+
+# --- metrics (GET /metrics, maas/metrics.py) --------------------------------------------------
+# When set, a scrape needs `Authorization: Bearer <token>`; unset, /metrics is open (keep it
+# behind the proxy).
+MAAS_METRICS_TOKEN = env.str("MAAS_METRICS_TOKEN", default="")
+# prometheus-client's multiprocess mode: each process of a host writes its counters here and
+# a scrape sums them; empty it when the host's processes start (make run does).
+MAAS_METRICS_DIR = Path(env.str("MAAS_METRICS_DIR", default=str(DATA_DIR / "metrics")))
+MAAS_METRICS_DIR.mkdir(parents=True, exist_ok=True)
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(MAAS_METRICS_DIR))
 
 # --- logging: one JSON object per line, carrying the request id -------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from maas import errors, health
+from maas.metrics import metrics_view
 
 # The apps' routes are included by name: maas imports no app (pyproject.toml's import contracts).
 
@@ -22,6 +23,7 @@ urlpatterns = [
     path("v1/", include("inference.hot_urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("v1/", include(v1)),
     path("webhooks/", include("billing.webhook_urls")),
     path("docs/", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),

@@ -1,0 +1,39 @@
+"""Usage waiting to be drained into the database, read at each scrape (maas/metrics.py): how
+many events, and how old the oldest is (metering lag: a growing age means the drain is down)."""
+
+import time
+from collections.abc import Iterator
+from datetime import datetime
+
+import orjson
+from django.conf import settings
+from prometheus_client.core import GaugeMetricFamily, Metric
+
+from billing.inbox import inbox_oldest, inbox_size
+from maas.redis_calls import redis_client
+
+
+def usage_backlog_read() -> Iterator[Metric]:
+    waiting, oldest = 0, None  # oldest: Unix seconds of the oldest waiting event
+    if settings.MAAS_USAGE_SINK == "stream":
+        client = redis_client()
+        stream = settings.MAAS_USAGE_STREAM
+        waiting = client.xlen(stream)
+        first = client.xrange(stream, count=1)
+        if first:
+            entry_id = first[0][0]
+            entry_id = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+            oldest = int(entry_id.split("-")[0]) / 1000  # stream ids start with their ms
+    elif settings.MAAS_USAGE_SINK == "inbox":
+        waiting = inbox_size()
+        event = inbox_oldest()
+        if event is not None:
+            oldest = datetime.fromisoformat(orjson.loads(event)["o"]).timestamp()
+    yield GaugeMetricFamily(
+        "maas_usage_waiting", "Usage events recorded but not yet in the database", value=waiting
+    )
+    yield GaugeMetricFamily(
+        "maas_usage_oldest_waiting_seconds",
+        "Age of the oldest usage event waiting to be drained (0: none waiting)",
+        value=max(0.0, time.time() - oldest) if oldest is not None else 0.0,
+    )
