@@ -1,9 +1,9 @@
 """Processes that share nothing but addresses: a web process and a worker, each with its own
-empty files folder and artifact cache, run the whole flow on an S3-compatible server (moto's
-`moto_server`) through the Python client; the worker's cache deleted mid-run changes nothing.
-With PostgreSQL and Redis configured (make test-services) they share no folder at all; on the
-embedded stack they share only the filesystem broker's queue folder. Then the tenant is erased
-and the bucket holds nothing of it."""
+empty files, temporary and artifact cache folders, run the whole flow on an S3-compatible
+server (moto's `moto_server`) through the Python client; the worker's cache deleted mid-run
+changes nothing. With PostgreSQL and Redis configured (make test-services) they share no
+folder at all; on the embedded stack they share only the filesystem broker's queue folder.
+Then the tenant is erased and the bucket holds nothing of it."""
 
 import json
 import shutil
@@ -33,6 +33,7 @@ def stack(worker, serve, settings, s3, tmp_path):
         folders[side] = {
             "MAAS_MEDIA_ROOT": tmp_path / side / "files",
             "MAAS_ARTIFACT_CACHE_DIR": tmp_path / side / "artifact-cache",
+            "TMPDIR": tmp_path / side / "tmp",  # uploads spooled, downloads buffered
             # The filesystem broker's queue is a folder: on the embedded stack it is the one
             # thing both sides must share; on Redis each side has its own data folder.
             "MAAS_DATA_DIR": (
@@ -41,6 +42,8 @@ def stack(worker, serve, settings, s3, tmp_path):
                 else tmp_path / side / "data"
             ),
         }
+    for f in folders.values():
+        f["TMPDIR"].mkdir(parents=True)
     as_env = {side: {k: str(v) for k, v in f.items()} for side, f in folders.items()}
     worker(**environment, **as_env["worker"])
     url = serve(MAAS_USAGE_SINK="database", **environment, **as_env["web"])
