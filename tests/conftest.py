@@ -1,3 +1,4 @@
+import os
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -142,7 +143,11 @@ def served(serve) -> str:
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory) -> Iterator[str]:
     """A real S3-compatible server (moto's standalone `moto_server`) on 127.0.0.1, for the
-    whole run; answers its endpoint URL. Tests make their own buckets (the `s3` fixture)."""
+    whole run; answers its endpoint URL. Tests make their own buckets (the `s3` fixture).
+    MAAS_TEST_S3_ENDPOINT names one already running (.ci/run starts it); else one is started."""
+    if os.environ.get("MAAS_TEST_S3_ENDPOINT"):
+        yield os.environ["MAAS_TEST_S3_ENDPOINT"]
+        return
     import socket
     import subprocess
     import sys
