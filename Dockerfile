@@ -25,7 +25,7 @@ COPY . .
 RUN pip install --no-cache-dir --no-deps .
 USER maas
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py collectstatic --noinput -v0 && exec gunicorn maas.wsgi --worker-class maas.server.KeepAliveWorker --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2}"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py collectstatic --noinput -v0 && exec python -m maas.web"]
 
 FROM base AS worker
 RUN python - > /tmp/tensorflow.txt <<'PY'

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 MAAS_DATA_DIR ?= $(CURDIR)/var
 export MAAS_DATA_DIR
-# The Procfile's commands (gunicorn, celery) come from the venv.
+# The Procfile's commands (python, celery) come from the venv.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.installed
 
@@ -29,7 +29,8 @@ run: migrate
 	$(PY) manage.py demo_tenant --port $(PORT)
 	@# Counters of processes from an earlier run (prometheus-client's multiprocess files) go.
 	rm -rf $(MAAS_DATA_DIR)/metrics
-	MAAS_PORT=$(PORT) exec $(VENV)/bin/honcho start -f Procfile
+	@# Each process writes to this terminal directly (maas/launcher.py); Ctrl-C stops them all.
+	PORT=$(PORT) exec $(PY) -m maas.launcher Procfile
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

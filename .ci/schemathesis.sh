@@ -23,8 +23,8 @@ KEY=$(echo "$SEED" | .venv/bin/python -c 'import json,sys; print(json.load(sys.s
 export ST_MODEL_ID=$(echo "$SEED" | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["model"])')
 
 PORT=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-.venv/bin/gunicorn -w 2 --worker-class maas.server.KeepAliveWorker -b "127.0.0.1:$PORT" \
-  maas.wsgi >"$DATA/server.log" 2>&1 &
+PORT=$PORT MAAS_WEB_HOST=127.0.0.1 WEB_CONCURRENCY=2 .venv/bin/python -m maas.web \
+  >"$DATA/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done

@@ -1,7 +1,7 @@
 """The client's cost: one predict call through `maas_client` against the same call made with raw
 httpx, side by side in one run.
 
-maas as the Procfile serves it (gunicorn -w 2, maas.server.KeepAliveWorker), on SQLite and (with
+maas as the Procfile serves it (`python -m maas.web`, two processes), on SQLite and (with
 --postgres/--redis) on PostgreSQL + Redis; one caller, calls in sequence over one kept
 connection, LogisticRegression 1 row and RandomForest(100) 100 rows on breast-cancer data. Raw
 httpx sends what the client sends (Authorization and a fresh Idempotency-Key per call); the
@@ -24,9 +24,7 @@ import uuid
 import httpx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from maas_client import Maas
-from serving import (
-    MAAS_WORKER,
+from _harness import (
     ROOT,
     backend_envs,
     database,
@@ -36,6 +34,7 @@ from serving import (
     setup_maas,
     stop,
 )
+from maas_client import Maas
 
 CASES = [("LogisticRegression, 1 row", "lr", 1), ("RandomForest(100), 100 rows", "rf", 100)]
 
@@ -86,7 +85,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     base_env = {**os.environ, "PYTHONPATH": ROOT, "DJANGO_SETTINGS_MODULE": "maas.settings"}
-    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     results = []
     postgres = database(args.postgres) if args.postgres else None  # created if missing
     for backend, extra in backend_envs(args, postgres):
@@ -94,7 +92,7 @@ def main() -> None:
         env = {**base_env, **extra, "MAAS_DATA_DIR": data_dir, "MAAS_ACCESS_LOG": "false"}
         setup = setup_maas(env)
         port = free_port()
-        process = maas_server(gunicorn, env, port, MAAS_WORKER)
+        process = maas_server(env, port)
         try:
             for name, model_key, n in CASES:
                 _, inputs = rows(n)

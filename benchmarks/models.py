@@ -2,7 +2,7 @@
 
 (a) explain vs predict: RandomForest(100) and GradientBoosting(100) on breast-cancer data,
     100 rows per request, `POST /v1/models/{id}/explain` against `.../predict` on the same
-    server (gunicorn -w 2, maas's worker, as the Procfile runs it), wrk -t2 -c16; rows/s each.
+    server (`python -m maas.web`, two processes, as the Procfile runs it), wrk -t2 -c16; rows/s each.
 (b) image predict: `cnn_image_classifier` on the digits archive, batches of 32 base64 PNGs
     through the platform, against the same ONNX file called directly in 2 processes (decoding
     the same PNGs with Pillow and resizing them, then session.run: what the platform does
@@ -29,7 +29,7 @@ import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE)]
-from serving import MAAS_WORKER, ROOT, free_port, maas_server, stop, wrk  # noqa: E402
+from _harness import ROOT, free_port, maas_server, stop, wrk  # noqa: E402
 
 SETUP = r"""
 import json, time, django
@@ -161,9 +161,8 @@ def main() -> None:
         "CELERY_BROKER_URL": "",
     }
     ready = setup(env)
-    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     port = free_port()
-    server = maas_server(gunicorn, env, port, MAAS_WORKER)
+    server = maas_server(env, port)
     headers = {"Authorization": f"Bearer {ready['key']}"}
     base = f"http://127.0.0.1:{port}/v1/models"
     results = {}
@@ -188,7 +187,7 @@ def main() -> None:
     bare = direct_rows_per_second(onnx_path, spec, pngs, False, args.seconds)
 
     print(
-        f"wrk -t2 -c16, {args.seconds} s after a 3 s warm-up, gunicorn -w 2 (maas's worker), SQLite\n"
+        f"wrk -t2 -c16, {args.seconds} s after a 3 s warm-up, maas.web with two processes, SQLite\n"
     )
     print("| case | req/s | rows/s | p50 ms | p99 ms | explain / predict |")
     print("|---|---|---|---|---|---|")

@@ -2,7 +2,7 @@
 
 For each backend, the filesystem (MAAS_MEDIA_ROOT) and S3 (moto's `moto_server` on 127.0.0.1,
 the S3-compatible server the tests use): a RandomForest(100) trained on breast-cancer data,
-then gunicorn -w 2 on maas's worker, as the Procfile runs it:
+then maas's web server as the Procfile starts it (two processes):
 - the first predict of a fresh process whose artifact cache is empty (cold: for S3 the
   artifact comes from the bucket), `--rounds` fresh processes, and the median of 200 predicts
   after it (warm);
@@ -31,7 +31,7 @@ import httpx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests.*
-from serving import MAAS_WORKER, ROOT, free_port, maas_server, rows, setup_maas, stop
+from _harness import ROOT, free_port, maas_server, rows, setup_maas, stop
 
 RUN_BATCH = r"""
 import json, sys, django
@@ -87,12 +87,11 @@ def measure(env: dict, rounds: int, csv_path: str) -> dict:
     setup = setup_maas(env)
     model = setup["models"]["rf"]
     _, dicts = rows(1)
-    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     cold, warm = [], []
     for _ in range(rounds):
         shutil.rmtree(env["MAAS_ARTIFACT_CACHE_DIR"], ignore_errors=True)
         port = free_port()
-        process = maas_server(gunicorn, env, port, MAAS_WORKER)
+        process = maas_server(env, port)
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
                 headers = {"Authorization": f"Bearer {setup['key']}"}
@@ -111,7 +110,7 @@ def measure(env: dict, rounds: int, csv_path: str) -> dict:
         finally:
             stop(process)
     port = free_port()
-    process = maas_server(gunicorn, env, port, MAAS_WORKER)
+    process = maas_server(env, port)
     uploads, downloads = [], []
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as http:
@@ -230,7 +229,7 @@ def main() -> None:
         os.killpg(server.pid, 15)
         server.wait()
     print(
-        f"RandomForest(100), 1 row; gunicorn -w 2; cold = first predict of a fresh process with an empty "
+        f"RandomForest(100), 1 row; maas.web, two processes; cold = first predict of a fresh process with an empty "
         f"artifact cache (median of {args.rounds}), warm = median of 200 after it; upload {csv_mb:.1f} MB CSV, "
         "download its batch results as CSV (medians of 3)\n"
     )

@@ -60,14 +60,15 @@ from maas.idempotency import (
     request_fingerprint,
     should_store,
 )
-from maas.logging import accept_request_id, request_id_var
+from maas.logging import BatchedLines, accept_request_id, request_id_var
 from maas.metrics import request_observe
 from maas.models import IdempotencyRecord
 from maas.principal import Principal
 from maas.ratelimit import PendingCount, RateLimitState, StreamEntry, rate_limit_start
 from maas.scopes import Scope
+from maas.waiting import wait_rerun
 
-access_log = logging.getLogger("maas.access")
+access_log = BatchedLines(logging.getLogger("maas.access"))
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -267,10 +268,7 @@ def request_close(request: HttpRequest, answer: Answer | None, opened: Opened) -
 def _access_log_write(request: HttpRequest, status: int, started: float) -> None:
     principal = getattr(request, "maas_principal", None)
     access_log.info(
-        "%s %s %s",
-        request.method,
-        request.path,
-        status,
+        f"{request.method} {request.path} {status}",
         extra={
             "method": request.method,
             "path": request.path,
@@ -281,34 +279,58 @@ def _access_log_write(request: HttpRequest, status: int, started: float) -> None
     )
 
 
-def _body_cap(content_type: str) -> int:
+def body_cap(content_type: str) -> int:
+    """The most bytes a request body of this Content-Type may have."""
     multipart = content_type.startswith("multipart/")
     return settings.MAAS_MAX_UPLOAD_BODY_BYTES if multipart else settings.MAAS_MAX_JSON_BODY_BYTES
 
 
+class BodySpool:
+    """A request body as it is read, kept in memory up to 1 MB and then in an unlinked
+    temporary file, and given to the application as `wsgi.input` with the length read. It
+    stops taking bytes once past `cap` (the request is then refused with 413 by
+    `body_size_check`, and the server closes the connection: the rest was never read)."""
+
+    def __init__(self, cap: int):
+        self.cap, self.size = cap, 0
+        # Lives as long as the request (its file is unlinked from the start): no context manager.
+        self.file = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115
+
+    def want(self) -> int:
+        """How many more bytes to read at most (0: enough, the cap is passed)."""
+        return max(0, self.cap + 1 - self.size)
+
+    def write(self, chunk: bytes) -> None:
+        self.file.write(chunk)
+        self.size += len(chunk)
+
+    def install(self, environ: dict) -> None:
+        self.file.seek(0)
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = self.file, str(self.size)
+        if self.size > self.cap:
+            environ[UNSIZED_OVER_CAP] = True
+
+
+def body_unsized(environ: dict) -> bool:
+    """Whether the body comes without a Content-Length (`Transfer-Encoding: chunked`)."""
+    return not environ.get("CONTENT_LENGTH") and "chunked" in (
+        environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    )
+
+
 def body_unsized_spool(environ: dict) -> None:
-    """A body sent without a Content-Length (`Transfer-Encoding: chunked`; gunicorn has undone
-    the chunking) made readable as if it had one: read into a spool (memory up to 1 MB, then an
-    unlinked temporary file) up to the cap `body_size_check` applies, and CONTENT_LENGTH set to
-    what was read. Django reads a body without CONTENT_LENGTH as empty, so without this a
-    chunked POST lost its body. Past the cap reading stops, and the request is refused with
-    413 by `body_size_check` (the worker closes the connection: the rest was never read)."""
-    if (
-        environ.get("CONTENT_LENGTH")
-        or "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-    ):
+    """A body sent without a Content-Length (chunked; the server has undone the chunking) made
+    readable as if it had one, through a BodySpool. Django reads a body without
+    CONTENT_LENGTH as empty, so without this a chunked POST lost its body. maas.rsgi reads
+    bodies before the application runs and gives them a length; this is for other WSGI servers
+    (runserver, tests)."""
+    if not body_unsized(environ):
         return
-    cap = _body_cap(environ.get("CONTENT_TYPE", ""))
-    # Lives as long as the request (its file is unlinked from the start): no context manager.
-    spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115
-    source, size = environ["wsgi.input"], 0
-    while size <= cap and (chunk := source.read(min(256 * 1024, cap + 1 - size))):
+    spool = BodySpool(body_cap(environ.get("CONTENT_TYPE", "")))
+    source = environ["wsgi.input"]
+    while (want := spool.want()) and (chunk := source.read(min(256 * 1024, want))):
         spool.write(chunk)
-        size += len(chunk)
-    spool.seek(0)
-    environ["wsgi.input"], environ["CONTENT_LENGTH"] = spool, str(size)
-    if size > cap:
-        environ[UNSIZED_OVER_CAP] = True
+    spool.install(environ)
 
 
 UNSIZED_OVER_CAP = "maas.body_over_cap"
@@ -322,7 +344,7 @@ def body_size_check(request: HttpRequest) -> None:
     raw = request.META.get("CONTENT_LENGTH")
     if not raw:
         return
-    limit = _body_cap(request.META.get("CONTENT_TYPE", ""))
+    limit = body_cap(request.META.get("CONTENT_TYPE", ""))
     if request.META.get(UNSIZED_OVER_CAP):
         raise PayloadTooLarge(
             f"The request body (sent chunked) is larger than {limit} bytes, the most this "
@@ -382,8 +404,14 @@ def _authorization(request: HttpRequest) -> str:
     return request.META.get("HTTP_AUTHORIZATION", "")
 
 
+def _rate_limit_peek(tenant_id: str, limit: int) -> PendingCount:
+    return rate_limit_start(tenant_id, limit, peek=True)
+
+
 def _authenticate(request: HttpRequest) -> _Ticket:
-    found = _hook("authenticate")(_authorization(request), rate_limit_start)
+    # A request run again after its wait was counted on its first run (maas.waiting).
+    count = _rate_limit_peek if wait_rerun() else rate_limit_start
+    found = _hook("authenticate")(_authorization(request), count)
     if found is None:
         raise AuthenticationError(
             "No API key provided. Send it as 'Authorization: Bearer mk_...'.",

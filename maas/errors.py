@@ -75,6 +75,11 @@ class PayloadTooLarge(ApiError):
     default_code = "request_too_large"
 
 
+class UriTooLong(ApiError):
+    status_code = 414
+    default_code = "uri_too_long"
+
+
 class AuthenticationError(ApiError):
     status_code = 401
     error_type = ErrorType.AUTHENTICATION

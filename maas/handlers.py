@@ -29,6 +29,7 @@ from maas.admission import (
     request_close,
     request_open,
 )
+from maas.errors import UriTooLong
 from maas.ids import ID_PATTERN
 
 # The id as the URLconf's `oid` converter takes it: a path that names no possible model goes
@@ -36,6 +37,9 @@ from maas.ids import ID_PATTERN
 HOT_PATH = re.compile(rf"^/v1/models/(?P<id>{ID_PATTERN})/predict$")
 # Its URL pattern as Django's resolver names it, for the metrics' `route` label (maas.metrics).
 HOT_ROUTE = "/v1/models/<oid:id>/predict"
+# The longest path and query string taken (bytes as decoded): no URL of the API comes near it,
+# and an answer in the contract's shape tells a client that sent one what went wrong.
+URI_MAX_BYTES = 4094
 
 
 class HotPath:
@@ -94,13 +98,34 @@ class HotPath:
         return response
 
 
+def uri_too_long(environ: dict, start_response: Callable) -> Iterable[bytes]:
+    """414 in the contract's shape, with a request id and an access-log line."""
+    request = WSGIRequest(environ)
+    opened = request_open(request)
+    response = None
+    try:
+        limit = f"{URI_MAX_BYTES:,}"
+        response = error_answer(UriTooLong(f"The URL is longer than {limit} bytes."), request)
+    finally:
+        request_close(request, response, opened)
+    content = response.content
+    start_response(
+        f"{response.status_code} {response.reason_phrase}",
+        [*response.headers.items(), ("Content-Length", str(len(content)))],
+    )
+    return [content]
+
+
 class Application:
     def __init__(self) -> None:
         self.default = WSGIHandler()
         self.hot = HotPath(self.default)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if len(path) + len(environ.get("QUERY_STRING", "")) > URI_MAX_BYTES:
+            return uri_too_long(environ, start_response)
         body_unsized_spool(environ)  # before Django reads CONTENT_LENGTH: chunked bodies
-        if HOT_PATH.match(environ.get("PATH_INFO", "")) and not environ.get("SCRIPT_NAME"):
+        if HOT_PATH.match(path) and not environ.get("SCRIPT_NAME"):
             return self.hot(environ, start_response)
         return self.default(environ, start_response)

@@ -39,6 +39,7 @@ from django.db import connections, models, transaction
 from django.utils import timezone
 
 from maas.errors import Conflict, RateLimited
+from maas.waiting import wait_until
 
 log = logging.getLogger("maas.jobs")
 
@@ -449,9 +450,15 @@ def prefer_wait(header: str) -> float:
 
 
 def job_wait(job: Job, *, seconds: float) -> Job:
-    """The job once it is finished, or as it is after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while job.status not in FINISHED_STATUSES and time.monotonic() < deadline:
-        time.sleep(0.2)
+    """The job once it is finished, or as it is after `seconds` (maas.waiting: under the web
+    server the wait holds no thread; the request is run again when it ends)."""
+    if job.status in FINISHED_STATUSES:
+        return job
+    model, pk = type(job), job.pk
+
+    def finished() -> bool:
+        return model.objects.filter(pk=pk, status__in=FINISHED_STATUSES).exists()
+
+    if wait_until(finished, seconds):
         job.refresh_from_db()
     return job

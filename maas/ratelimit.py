@@ -72,13 +72,22 @@ return {count, generation, appended}
 """
 _count_script = RedisScript(_COUNT_LUA, keys=2)
 _count_and_append_script = RedisScript(_COUNT_LUA, keys=3)
+# The same answer without counting (a request's second run after a wait: maas.waiting).
+_PEEK_LUA = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+return {count, redis.call('GET', KEYS[2]) or '0', 0}
+"""
+_peek_script = RedisScript(_PEEK_LUA, keys=2)
 
 Count = Callable[[StreamEntry | None, object], tuple[int, object, bool]]
 
 
-def _redis_count(bucket: str, window_end: int, limit: int) -> Count:
+def _redis_count(bucket: str, window_end: int, limit: int, peek: bool = False) -> Count:
     def count(append: StreamEntry | None, trusted: object) -> tuple[int, object, bool]:
         counter = f"maas:rl:{bucket}"
+        if peek:
+            n, generation, _ = _peek_script(counter, settings.MAAS_GENERATION_KEY)
+            return int(n), generation, False
         if append is None:
             n, generation, _ = _count_script(counter, settings.MAAS_GENERATION_KEY, window_end + 5)
             return int(n), generation, False
@@ -119,8 +128,11 @@ _windows: dict[str, _Window] = {}
 _windows_lock = threading.Lock()
 
 
-def _database_count(bucket: str, window_end: int, limit: int, now: float) -> int:
+def _database_count(bucket: str, window_end: int, limit: int, now: float, peek: bool) -> int:
     with _windows_lock:
+        if peek:  # what this process knows, nothing counted
+            known = _windows.get(bucket)
+            return known.synced + known.pending if known else 0
         window = _windows.get(bucket)
         if window is None:
             if len(_windows) > 10_000:  # old windows of tenants gone quiet
@@ -130,7 +142,9 @@ def _database_count(bucket: str, window_end: int, limit: int, now: float) -> int
         left = limit - window.synced
         if window.pending * 4 < left and now - window.synced_at < SYNC_SECONDS:
             return window.synced + window.pending
-        pending, window.pending = window.pending, 0
+        # Marked synced now: the process's other threads count locally until this write is
+        # done, instead of each writing the shared row too.
+        pending, window.pending, window.synced_at = window.pending, 0, now
     with connection.cursor() as cursor:
         cursor.execute(_upsert_sql(), [bucket, pending, window_end])
         shared = int(cursor.fetchone()[0])
@@ -169,17 +183,20 @@ class PendingCount:
         return self._state
 
 
-def rate_limit_start(tenant_id: str, limit: int, now: float | None = None) -> PendingCount:
+def rate_limit_start(
+    tenant_id: str, limit: int, now: float | None = None, peek: bool = False
+) -> PendingCount:
     """Counts one request of the tenant; with Redis the count is made when `state()` is first
-    asked for, so that it can share a round trip with the request's usage event."""
+    asked for, so that it can share a round trip with the request's usage event. `peek`:
+    the state without counting (a request already counted)."""
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
     window_end = (window + 1) * WINDOW_SECONDS
     bucket = f"{tenant_id}:{window}"
     reset = max(1, int(window_end - now + 0.999))
     if settings.REDIS_URL:
-        return PendingCount(limit, reset, _redis_count(bucket, window_end, limit))
-    counted = _database_count(bucket, window_end, limit, now), generation_read(), False
+        return PendingCount(limit, reset, _redis_count(bucket, window_end, limit, peek))
+    counted = _database_count(bucket, window_end, limit, now, peek), generation_read(), False
     pending = PendingCount(limit, reset, lambda append, trusted: counted)
     pending.state()
     return pending

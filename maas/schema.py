@@ -75,9 +75,11 @@ ERROR_DESCRIPTIONS = {
     "the object's state does not allow this.",
     "413": "The request body is larger than this endpoint accepts.",
     "415": "The body's Content-Type is not one this endpoint reads.",
-    "414": "The request line (path and query) is longer than the server reads.",
+    "414": "The URL (path and query) is longer than 4,094 bytes.",
     "429": "Over the tenant's requests per minute, or its concurrent jobs (see `Retry-After`).",
-    "431": "The request's headers are larger than the server reads.",
+    "431": "The request's headers are over the web server's limits (more than 100 fields, or "
+    "about 400 KiB in all). The server refuses them before maas reads the request: this "
+    "answer has no body and no request id.",
 }
 
 ERROR_NAMES = {
@@ -126,6 +128,8 @@ def _header(name: str) -> dict[str, str]:
 
 
 def _error_response(status: str) -> dict[str, Any]:
+    if status == "431":  # granian's own answer (maas.web), before any of maas runs
+        return {"description": ERROR_DESCRIPTIONS[status]}
     headers = {"X-Request-Id": _header("X-Request-Id")}
     if status == "401":
         headers["WWW-Authenticate"] = _header("WWW-Authenticate")
@@ -221,7 +225,7 @@ class TenantAutoSchema(AutoSchema):
     def _error_statuses(self, policy, has_body: bool) -> list[str]:
         # 404: the object the path or the body names is not the tenant's (or any path we do
         # not serve).
-        # 414/431: gunicorn refuses a request line or headers over its limits (maas.server).
+        # 414: a URL over the limit (maas.handlers); 431: headers over the web server's limits.
         statuses = ["400", "401", "403", "404", "414", "429", "431"]
         if self.method in policy.spend_checked:
             statuses.append("402")

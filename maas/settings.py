@@ -259,6 +259,16 @@ MAAS_IDEMPOTENCY_TTL_SECONDS = env.int("MAAS_IDEMPOTENCY_TTL_SECONDS", default=2
 MAAS_IDEMPOTENCY_LOCK_SECONDS = env.int("MAAS_IDEMPOTENCY_LOCK_SECONDS", default=120)
 MAAS_ACCESS_LOG = env.bool("MAAS_ACCESS_LOG", default=True)
 
+# --- the web server (maas.web: granian, maas.rsgi) --------------------------------------------
+MAAS_WEB_HOST = env.str("MAAS_WEB_HOST", default="0.0.0.0")  # noqa: S104 (a server binds all)
+MAAS_WEB_PORT = env.int("PORT", default=8000)
+MAAS_WEB_UDS = env.str("MAAS_WEB_UDS", default="")  # a unix socket path instead of host:port
+MAAS_WEB_WORKERS = env.int("WEB_CONCURRENCY", default=2)
+# Requests a web process holds at once: being read, run (one at a time), parked or answered.
+MAAS_WEB_MAX_IN_FLIGHT = env.int("MAAS_WEB_MAX_IN_FLIGHT", default=512)
+# On stop or reload, in-flight requests get this long to finish (a long poll waits at most 60 s).
+MAAS_WEB_GRACEFUL_SECONDS = env.int("MAAS_WEB_GRACEFUL_SECONDS", default=65)
+
 # --- training ---------------------------------------------------------------------------------
 # Set when workers consume the training_gpu queue; Keras jobs of at least MAAS_GPU_MIN_WORK
 # (rows x widest layer x epochs) then go there (small networks train faster on CPUs).

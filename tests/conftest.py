@@ -1,13 +1,14 @@
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
 
 from maas.generation import hot_caches_clear
 from tests.factories import ApiKeyFactory, TenantFactory
-from tests.helpers import HttpApi, Receiver, gunicorn_start, gunicorn_stop
+from tests.helpers import HttpApi, Receiver, web_start, web_stop
 
 
 @pytest.fixture(autouse=True)
@@ -91,15 +92,15 @@ def price_books(db):
 
 @pytest.fixture
 def serve(settings, tmp_path) -> Iterator[Callable[..., str]]:
-    """Starts gunicorn on maas.wsgi as the Procfile runs it (maas's own worker), on this test's
-        database and files, and answers its base URL; `serve(workers=2, MAAS_X="...")` (pass
+    """Starts maas's web server as the Procfile runs it (`python -m maas.web`), on this test's
+    database and files, and answers its base URL; `serve(workers=2, log=path, MAAS_X="...")` (pass
     MAAS_DATA_DIR=str(settings.DATA_DIR) to share the e2e worker's broker folders). Needs a
-        transactional test (the server is another process). Stopped when the test ends."""
+    transactional test (the server is another process). Stopped when the test ends."""
     from tests.billing.subprocess_env import child_env
 
     processes = []
 
-    def start(workers: int = 1, **environment: str) -> str:
+    def start(workers: int = 1, log: Path | None = None, **environment: str) -> str:
         env = child_env(
             **{
                 "MAAS_MEDIA_ROOT": str(settings.MEDIA_ROOT),
@@ -107,18 +108,18 @@ def serve(settings, tmp_path) -> Iterator[Callable[..., str]]:
                 **environment,
             }
         )
-        process, url = gunicorn_start(env, workers)
+        process, url = web_start(env, workers, log)
         processes.append(process)
         return url
 
     yield start
     for process in processes:
-        gunicorn_stop(process)
+        web_stop(process)
 
 
 @pytest.fixture(scope="module")
 def module_server(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
-    """One gunicorn (2 worker processes) for a whole test module, on the test database, usage
+    """One web server (2 worker processes) for a whole test module, on the test database, usage
     recorded in the database; tests in the module make their own tenants and keys."""
     from tests.billing.subprocess_env import child_env
 
@@ -129,14 +130,14 @@ def module_server(django_db_setup, django_db_blocker, tmp_path_factory) -> Itera
             MAAS_DATA_DIR=str(data / "data"),
             MAAS_USAGE_SINK="database",
         )
-    process, url = gunicorn_start(env, workers=2)
+    process, url = web_start(env, workers=2)
     yield url
-    gunicorn_stop(process)
+    web_stop(process)
 
 
 @pytest.fixture
 def served(serve) -> str:
-    """One gunicorn worker process serving this test (see `serve`)."""
+    """One web server process serving this test (see `serve`)."""
     return serve()
 
 

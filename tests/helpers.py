@@ -5,6 +5,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
+from pathlib import Path
 
 import requests
 from django.core.management import call_command
@@ -170,27 +171,31 @@ class RawClient:
         self.sock.close()
 
 
-def gunicorn_start(env: dict[str, str], workers: int = 1) -> tuple:
-    """gunicorn on maas.wsgi with maas's own worker, as the Procfile runs it, once /healthz
-    answers: (the process, its base URL)."""
+def web_start(env: dict[str, str], workers: int = 1, log: Path | None = None) -> tuple:
+    """maas's web server on 127.0.0.1 as the Procfile starts it (`python -m maas.web`), once
+    /healthz answers: (the process, its base URL). `log`: a file for its output."""
     import socket
     import subprocess
     import sys
-    import time
-    from pathlib import Path
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {"DJANGO_SETTINGS_MODULE": "maas.settings", "MAAS_ACCESS_LOG": "false", **env}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    worker = ["-w", str(workers), "-k", "maas.server.KeepAliveWorker"]
+    env = {
+        "DJANGO_SETTINGS_MODULE": "maas.settings",
+        "MAAS_ACCESS_LOG": "false",
+        **env,
+        "PORT": str(port),
+        "MAAS_WEB_HOST": "127.0.0.1",
+        "WEB_CONCURRENCY": str(workers),
+    }
+    out = log.open("ab") if log else subprocess.DEVNULL
     process = subprocess.Popen(
-        [str(gunicorn), *worker, "-b", f"127.0.0.1:{port}", "maas.wsgi"],
+        [sys.executable, "-m", "maas.web"],
         cwd=Path(__file__).resolve().parents[1],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=out,
+        stderr=out,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -204,12 +209,19 @@ def gunicorn_start(env: dict[str, str], workers: int = 1) -> tuple:
             time.sleep(0.1)
 
 
-def gunicorn_stop(process) -> None:
+def web_stop(process) -> None:
+    """SIGTERM (granian's graceful stop), then the whole group, so no worker outlives a test."""
+    import contextlib
     import os
     import signal
+    import subprocess
 
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
+    process.send_signal(signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def new_tenant() -> dict:
