@@ -58,7 +58,11 @@ def record_worker(tenant_id: str, calls: int, start_at: float, prefix: str) -> N
 
     for i in range(200):  # warm-up: connections, scripts, code paths
         usage_record(
-            tenant=tenant_id, meter="predictions", quantity=1, idempotency_key=f"{prefix}w{i}"
+            tenant=tenant_id,
+            meter="predictions",
+            quantity=1,
+            idempotency_key=f"{prefix}w{i}",
+            new_key=True,
         )
     while time.time() < start_at:
         time.sleep(0.0005)
@@ -72,6 +76,7 @@ def record_worker(tenant_id: str, calls: int, start_at: float, prefix: str) -> N
             quantity=1,
             idempotency_key=f"{prefix}{i}",
             dimensions={"price_tier": "standard", "model": "mdl_bench", "api_key": "key_bench"},
+            new_key=True,  # as a prediction records its usage: a key made up for the event
         )
         latencies.append(time.perf_counter() - t0)
     print(json.dumps({"elapsed": time.perf_counter() - started, "latencies": latencies}))

@@ -83,23 +83,25 @@ for name, job in jobs.items():
     models[name] = job.model_id
 _, key = api_key_create(tenant=tenant, scopes=["predict"])
 _, reader = api_key_create(tenant=tenant, scopes=["read"])
-# A job that runs as long as the benchmark wants: its "worker" is the long-poll driver, which
-# keeps its heartbeat fresh (so beat's reaper leaves it alone) and never finishes it.
-now = timezone.now()
-waiting = TrainingJob.objects.create(
-    tenant=tenant, dataset=ds, dataset_ref=ds.pk, algorithm="random_forest_classifier",
-    target="diagnosis", model_name="long-poll", status="running", queue="training",
-    worker="benchmark:0", attempts=1, started_at=now, heartbeat_at=now,
-)
-print(json.dumps({"models": models, "key": key, "reader": reader, "waiting_job": waiting.pk}))
+print(json.dumps({"models": models, "key": key, "reader": reader, "dataset": ds.pk}))
 """
 
 _LONG_POLLS = r"""
 import http.client, sys, threading, time, django
 django.setup()
 from django.utils import timezone
+from catalog.models import Dataset
 from training.models import TrainingJob
-port, key, job, clients = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+port, key, dataset, clients = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+# A job that runs for as long as this driver does: it is the job's "worker", keeping its
+# heartbeat fresh (so beat's reaper leaves it alone), and never finishes it.
+ds = Dataset.objects.get(pk=dataset)
+now = timezone.now()
+job = TrainingJob.objects.create(
+    tenant=ds.tenant, dataset=ds, dataset_ref=ds.pk, algorithm="random_forest_classifier",
+    target="diagnosis", model_name="long-poll", status="running", queue="training",
+    worker="benchmark:0", attempts=1, started_at=now, heartbeat_at=now,
+).pk
 started = threading.Semaphore(0)
 
 def hold():
@@ -167,7 +169,7 @@ def django_script(code: str, env: dict, *args: str) -> dict:
 
 
 def long_polls_start(env: dict, port: int, setup: dict) -> subprocess.Popen:
-    args = [str(port), setup["reader"], setup["waiting_job"], str(LONG_POLLERS)]
+    args = [str(port), setup["reader"], setup["dataset"], str(LONG_POLLERS)]
     process = subprocess.Popen(
         [sys.executable, "-c", _LONG_POLLS, *args],
         env=env,

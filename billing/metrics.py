@@ -9,7 +9,7 @@ import orjson
 from django.conf import settings
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from billing.inbox import inbox_oldest, inbox_size
+from billing.inbox import inbox_backlog
 from maas.redis_calls import redis_client
 
 
@@ -25,8 +25,7 @@ def usage_backlog_read() -> Iterator[Metric]:
             entry_id = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
             oldest = int(entry_id.split("-")[0]) / 1000  # stream ids start with their ms
     elif settings.MAAS_USAGE_SINK == "inbox":
-        waiting = inbox_size()
-        event = inbox_oldest()
+        waiting, event = inbox_backlog()
         if event is not None:
             oldest = datetime.fromisoformat(orjson.loads(event)["o"]).timestamp()
     yield GaugeMetricFamily(

@@ -10,6 +10,7 @@ billing_lock), so a period is either invoiced with an event or the event is seen
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import orjson
@@ -56,22 +57,30 @@ def _upsert_sql(model) -> str:
     )
 
 
+@cache
+def _pending_sql() -> str:
+    table = connection.ops.quote_name(UsageEvent._meta.db_table)
+    return (
+        "SELECT id, tenant_id, meter, quantity, occurred_at, dims_key, dimensions "  # noqa: S608
+        f"FROM {table} WHERE NOT rolled_up ORDER BY id LIMIT %s"
+    )
+
+
 def rollup_pending_usage(*, batch_size: int = 5000) -> RollupResult:
     result = RollupResult()
     while True:
         with transaction.atomic():
             billing_lock()
-            rows = list(
-                UsageEvent.objects.filter(rolled_up=False)
-                .order_by("id")
-                .values_list(
-                    "id", "tenant_id", "meter", "quantity", "occurred_at", "dims_key", "dimensions"
-                )[:batch_size]
-            )
+            # Raw rows: the ORM's conversions (each row's JSON decoded, each timestamp made a
+            # datetime) were half of a drain's cost at thousands of predictions a second, and
+            # a rollup needs only each row's hour and, once per bucket, its dimensions.
+            with connection.cursor() as cursor:
+                cursor.execute(_pending_sql(), [batch_size])
+                rows = [(*row[:4], _utc(row[4]), *row[5:]) for row in cursor.fetchall()]
             if not rows:
                 break
             _add_to_rollups(rows)
-            UsageEvent.objects.filter(id__in=[r[0] for r in rows]).update(rolled_up=True)
+            _mark_rolled_up([r[0] for r in rows])
             _mark_late_periods(rows)
         result.events += len(rows)
         result.tenants.update(r[1] for r in rows)
@@ -80,11 +89,25 @@ def rollup_pending_usage(*, batch_size: int = 5000) -> RollupResult:
     return result
 
 
+def _mark_rolled_up(ids: list[int]) -> None:
+    # Raw SQL: the ORM compiled an `id__in` of 5,000 ids in ~20 ms, a quarter of the rollup.
+    table = connection.ops.quote_name(UsageEvent._meta.db_table)
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET rolled_up = %s WHERE id IN ({marks})", [True, *ids])  # noqa: S608
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A stored timestamp as an aware UTC datetime (SQLite gives the text Django wrote)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
 def _add_to_rollups(rows: list[tuple]) -> None:
     hourly: dict[tuple, list] = {}
     daily: dict[tuple, list] = {}
     for _, tenant_id, meter, quantity, occurred_at, dims_key, dims in rows:
-        occurred_at = occurred_at.astimezone(UTC)
         hour = occurred_at.replace(minute=0, second=0, microsecond=0)
         day = hour.replace(hour=0)
         for buckets, bucket in ((hourly, hour), (daily, day)):
@@ -97,18 +120,10 @@ def _add_to_rollups(rows: list[tuple]) -> None:
         for model, buckets in ((UsageHourly, hourly), (UsageDaily, daily)):
             sql = _upsert_sql(model)
             for (tenant_id, meter, bucket, dims_key), (qty, count, dims) in buckets.items():
+                stored = dims if isinstance(dims, str) else orjson.dumps(dims).decode()
                 cursor.execute(
                     sql,
-                    [
-                        tenant_id,
-                        meter,
-                        adapt(bucket),
-                        dims_key,
-                        orjson.dumps(dims).decode(),
-                        qty,
-                        count,
-                        now,
-                    ],
+                    [tenant_id, meter, adapt(bucket), dims_key, stored, qty, count, now],
                 )
 
 

@@ -4,8 +4,10 @@ Three sinks, chosen per call:
 - database: one `INSERT ... ON CONFLICT DO NOTHING` into billing_usageevent. Used whenever the
   caller is inside a transaction (a job's usage commits or rolls back with the job), or when
   MAAS_USAGE_SINK says so.
-- inbox (the embedded default, without Redis): one row in a small SQLite file of its own
-  (billing.inbox), drained into the same table with the same ON CONFLICT rule.
+- inbox (the embedded default, without Redis): for an event with a made-up key (`new_key`), one
+  line appended to a file of the process's own (billing.inbox), drained into the same table
+  with the same ON CONFLICT rule; an event with a caller's key goes to the database, whose
+  unique key says at once whether it is a repeat.
 - stream: one round trip to Redis running a Lua script that claims the idempotency key
   (`SET NX`, kept MAAS_USAGE_DEDUPE_SECONDS) and appends the event to a stream (`XADD`). Redis
   runs with AOF, so the event survives the web process being killed right after it answers.
@@ -31,7 +33,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from billing.inbox import inbox_delete, inbox_put, inbox_take
+from billing.inbox import inbox_append, inbox_drain
 from billing.meters import Meter, get_meter
 from billing.models import UsageEvent
 from maas.ratelimit import StreamEntry
@@ -53,7 +55,7 @@ return 0
 @dataclass(frozen=True, slots=True)
 class UsageRecordResult:
     recorded: bool  # False: this idempotency key was already recorded; nothing was counted
-    sink: str  # "database" or "stream"
+    sink: str  # "database", "inbox" or "stream"
 
 
 def checked_dimensions(meter: Meter, dimensions: dict[str, Any] | None) -> dict[str, str]:
@@ -172,7 +174,7 @@ def usage_record(
 def usage_commit(usage: PreparedUsage) -> UsageRecordResult:
     """Records a prepared event in the sink that fits (`_sink`)."""
     sink = _sink()
-    if sink == "database":
+    if sink == "database" or (sink == "inbox" and not usage.new_key):
         dims = usage.dims
         return _record_in_database(
             usage.tenant_id,
@@ -183,9 +185,9 @@ def usage_commit(usage: PreparedUsage) -> UsageRecordResult:
             dims,
             dimensions_key(dims),
         )
-    if sink == "inbox":
-        recorded = inbox_put(usage.tenant_id, usage.idempotency_key, usage.payload)
-        return UsageRecordResult(recorded=recorded, sink=sink)
+    if sink == "inbox" and usage.new_key:  # a key made up for this event: never a repeat
+        inbox_append(usage.payload)
+        return UsageRecordResult(recorded=True, sink=sink)
     return _record_in_stream(
         usage.tenant_id, usage.idempotency_key, usage.payload, new_key=usage.new_key
     )
@@ -217,25 +219,29 @@ def _insert_sql(rows: int = 1) -> str:
 
 
 def _row(tenant_id, meter, minor, key, occurred_at, dims, dims_key, now) -> list:
-    adapt = connection.ops.adapt_datetimefield_value
+    """`now`: the recorded_at, already adapted for the database (one value for a batch)."""
     return [
         tenant_id,
         meter,
         minor,
         key,
-        adapt(occurred_at),
-        adapt(now),
+        connection.ops.adapt_datetimefield_value(occurred_at),
+        now,
         orjson.dumps(dims).decode(),
         dims_key,
         False,
     ]
 
 
+def _now_adapted() -> Any:
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
 def _record_in_database(tenant_id, meter, minor, key, occurred_at, dims, dims_key):
     with connection.cursor() as cursor:
         cursor.execute(
             _insert_sql(),
-            _row(tenant_id, meter, minor, key, occurred_at, dims, dims_key, timezone.now()),
+            _row(tenant_id, meter, minor, key, occurred_at, dims, dims_key, _now_adapted()),
         )
         inserted = cursor.rowcount == 1
     return UsageRecordResult(recorded=inserted, sink="database")
@@ -243,7 +249,7 @@ def _record_in_database(tenant_id, meter, minor, key, occurred_at, dims, dims_ke
 
 def insert_events(rows: Iterable[dict[str, Any]]) -> int:
     """Inserts drained events (dicts as the stream carries them); returns how many were new."""
-    now = timezone.now()
+    now = _now_adapted()
     params = []
     for e in rows:
         meter = get_meter(e["m"])
@@ -334,14 +340,15 @@ def _process(client, stream: str, entries) -> int:
 def drain_usage_inbox(*, batch_size: int = 1000) -> int:
     """Moves events from the inbox into the database; returns how many were new.
 
-    An event leaves the inbox only after the transaction holding its row commits; a drainer
-    killed in between leaves it there, and the next drain's insert of it is a no-op."""
-    inserted = 0
-    while rows := inbox_take(batch_size):
+    The inbox remembers how far it was drained only after the transaction holding a batch
+    commits; a drainer killed in between leaves the batch to the next drain, whose insert of
+    it is a no-op."""
+
+    def insert(events: list[dict]) -> int:
         with transaction.atomic():
-            inserted += insert_events(_of_existing_tenants([orjson.loads(e) for *_, e in rows]))
-        inbox_delete([(tenant_id, key) for tenant_id, key, _ in rows])
-    return inserted
+            return insert_events(_of_existing_tenants(events))
+
+    return inbox_drain(insert, batch_size)
 
 
 def _of_existing_tenants(events: list[dict]) -> list[dict]:

@@ -24,12 +24,15 @@ from functools import cache
 from django.conf import settings
 from django.db import connection
 
+from maas.db import write_unless_locked
 from maas.generation import generation_read
 from maas.models import RateLimitCounter
 from maas.redis_calls import RedisScript
 
 WINDOW_SECONDS = 60
 SYNC_SECONDS = 1.0
+# When the shared row could not be written (SQLite locked by another writer), try again after.
+LOCKED_RETRY_SECONDS = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +148,18 @@ def _database_count(bucket: str, window_end: int, limit: int, now: float, peek: 
         # Marked synced now: the process's other threads count locally until this write is
         # done, instead of each writing the shared row too.
         pending, window.pending, window.synced_at = window.pending, 0, now
-    with connection.cursor() as cursor:
-        cursor.execute(_upsert_sql(), [bucket, pending, window_end])
-        shared = int(cursor.fetchone()[0])
+
+    def upsert() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(_upsert_sql(), [bucket, pending, window_end])
+            return int(cursor.fetchone()[0])
+
+    written, shared = write_unless_locked(upsert)
     with _windows_lock:
+        if not written:  # another process is writing: counted here, shared a moment later
+            window.pending += pending
+            window.synced_at = now - SYNC_SECONDS + LOCKED_RETRY_SECONDS
+            return window.synced + window.pending
         window.synced, window.synced_at = shared, now
         return shared + window.pending
 

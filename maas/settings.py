@@ -111,6 +111,7 @@ DATABASES = {
     ),
 }
 _db = DATABASES["default"]
+SQLITE_BUSY_TIMEOUT_MS = 10_000  # how long a SQLite write waits for another's lock (maas.db)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web and worker processes read while one writes; synchronous=NORMAL keeps a
     # committed transaction across a killed process (only an OS crash can lose the last commits);
@@ -118,7 +119,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # locked") halfway through a transaction.
     _db["OPTIONS"] = {
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS};"
         ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 10,
@@ -291,8 +293,8 @@ MAAS_MODEL_CACHE_BYTES = env.int("MAAS_MODEL_CACHE_BYTES", default=1_000_000_000
 
 # --- billing ----------------------------------------------------------------------------------
 # Where usage recorded outside a transaction goes (billing/usage.py): "stream", a Redis stream
-# drained by the billing worker (needs REDIS_URL); "inbox", a SQLite file of its own drained the
-# same way (the embedded default); "database", straight into the usage table.
+# drained by the billing worker (needs REDIS_URL); "inbox", files of each process's own in a
+# folder, drained the same way (the embedded default); "database", straight into the usage table.
 MAAS_USAGE_SINK = env.str("MAAS_USAGE_SINK", default="stream" if REDIS_URL else "inbox")
 if MAAS_USAGE_SINK not in ("stream", "inbox", "database") or (
     MAAS_USAGE_SINK == "stream" and not REDIS_URL
@@ -300,7 +302,7 @@ if MAAS_USAGE_SINK not in ("stream", "inbox", "database") or (
     raise ImproperlyConfigured(
         "MAAS_USAGE_SINK is 'inbox', 'database', or 'stream' with REDIS_URL set"
     )
-MAAS_USAGE_INBOX = Path(env.str("MAAS_USAGE_INBOX", default=str(DATA_DIR / "usage-inbox.sqlite3")))
+MAAS_USAGE_INBOX = Path(env.str("MAAS_USAGE_INBOX", default=str(DATA_DIR / "usage-inbox")))
 MAAS_USAGE_STREAM = env.str("MAAS_USAGE_STREAM", default="maas:usage:events")
 # The Redis key of the hot-path cache generation (maas/generation.py).
 MAAS_GENERATION_KEY = env.str("MAAS_GENERATION_KEY", default="maas:hot-generation")

@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from maas.db import write_unless_locked
 from maas.errors import AuthenticationError, Forbidden
 from maas.generation import GenerationCache, generation_read
 from maas.principal import Principal
@@ -113,10 +114,12 @@ def _touch_last_used(key: ApiKey, now) -> None:
     """Writes last_used_at at most once a minute per key, whatever the request rate."""
     if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
         return
-    ApiKey.objects.filter(pk=key.pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
-    ).update(last_used_at=now)
-    key.last_used_at = now
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    written, _ = write_unless_locked(
+        lambda: ApiKey.objects.filter(pk=key.pk).filter(stale).update(last_used_at=now)
+    )
+    if written:  # else another process was writing: a later request of this key writes it
+        key.last_used_at = now
 
 
 @dataclass(slots=True)

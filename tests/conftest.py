@@ -17,7 +17,7 @@ def _fast_tests(settings, tmp_path):
     settings.MAAS_ACCESS_LOG = False
     # Each test its own usage stream, so no test drains events another left behind.
     settings.MAAS_USAGE_STREAM = f"maas:test:{uuid.uuid4().hex}"
-    settings.MAAS_USAGE_INBOX = tmp_path / "usage-inbox.sqlite3"
+    settings.MAAS_USAGE_INBOX = tmp_path / "usage-inbox"
     settings.MEDIA_ROOT = tmp_path / "files"  # uploads and artifacts of this test only
     hot_caches_clear()  # rows cached by an earlier test were rolled back with it
     # A job run in a test's transaction cannot be seen, let alone beaten, from the heartbeat's

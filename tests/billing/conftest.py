@@ -51,8 +51,16 @@ _counter = iter(range(10**9))
 
 
 def record(
-    tenant, meter: str, quantity, *, at: datetime | None = None, key: str | None = None, **dims
+    tenant,
+    meter: str,
+    quantity,
+    *,
+    at: datetime | None = None,
+    key: str | None = None,
+    new_key: bool = False,
+    **dims,
 ):
+    """`new_key`: the key is made up for this event (as a prediction's is), never a repeat."""
     return usage_record(
         tenant=tenant,
         meter=meter,
@@ -60,4 +68,5 @@ def record(
         idempotency_key=key or f"k{next(_counter)}",
         occurred_at=at,
         dimensions=dims or None,
+        new_key=new_key,
     )

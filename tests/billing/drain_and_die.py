@@ -4,7 +4,7 @@ SIGKILL would leave it: no cleanup, exit status 137) at the given point of the f
     python -m tests.billing.drain_and_die stream|inbox after_read|after_commit
 
 after_read: the batch was taken from the sink and nothing of it was stored.
-after_commit: the batch is stored, but not yet acknowledged (stream) or deleted (inbox).
+after_commit: the batch is stored, but not yet acknowledged (stream) or marked drained (inbox).
 """
 
 import os
@@ -31,7 +31,9 @@ def main() -> None:
 
         redis.Redis.xack = die
     else:
-        usage.inbox_delete = die
+        from billing import inbox
+
+        inbox._offset_write = die
     drain = usage.drain_usage_stream if sink == "stream" else usage.drain_usage_inbox
     drain(batch_size=100)
 

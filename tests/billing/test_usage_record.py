@@ -86,20 +86,31 @@ def test_occurred_at_is_kept_and_dimensions_canonical(tenant):
 
 
 @pytest.mark.django_db(transaction=True)  # outside a transaction, as on the predict path
-def test_the_inbox_says_a_repeat_and_its_drain_counts_each_key_once(tenant, settings):
-    from billing.inbox import inbox_size
+def test_the_inbox_takes_made_up_keys_and_its_drain_counts_each_key_once(tenant, settings):
+    from billing.inbox import inbox_backlog
     from billing.services import drain_usage_inbox
 
     settings.MAAS_USAGE_SINK = "inbox"
-    assert record(tenant, "predictions", 5, key="req-1").sink == "inbox"
-    assert not record(tenant, "predictions", 5, key="req-1").recorded  # still waiting: a repeat
-    assert record(tenant, "predictions", 2, key="req-2").recorded
+    assert record(tenant, "predictions", 5, key="req-1", new_key=True).sink == "inbox"
+    assert record(tenant, "predictions", 2, key="req-2", new_key=True).recorded
     assert not UsageEvent.objects.exists()  # not in the usage table until drained
-    assert drain_usage_inbox() == 2 and inbox_size() == 0
-    # A repeat after the drain is stored again and dropped by the next drain's ON CONFLICT.
-    record(tenant, "predictions", 5, key="req-1")
+    assert inbox_backlog()[0] == 2
+    assert drain_usage_inbox() == 2 and inbox_backlog() == (0, None)
+    # The same key again (a made-up key never repeats, but a drain may read a line twice):
+    # stored once, by the drain's ON CONFLICT.
+    record(tenant, "predictions", 5, key="req-1", new_key=True)
     assert drain_usage_inbox() == 0
     assert sorted(UsageEvent.objects.values_list("quantity", flat=True)) == [2, 5]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_inbox_a_callers_key_is_recorded_in_the_database_and_a_repeat_known(
+    tenant, settings
+):
+    settings.MAAS_USAGE_SINK = "inbox"
+    first = record(tenant, "predictions", 5, key="client-1")
+    assert first.sink == "database" and first.recorded
+    assert not record(tenant, "predictions", 5, key="client-1").recorded
 
 
 @pytest.mark.django_db(transaction=True)

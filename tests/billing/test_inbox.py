@@ -1,0 +1,91 @@
+"""The usage inbox's files (billing/inbox.py): drained from where the last drain stopped, a
+file deleted once its writer is gone and it is drained, a line without its newline never taken."""
+
+import subprocess
+import sys
+
+import pytest
+
+from billing import inbox
+from billing.models import UsageEvent
+from billing.services import drain_usage_inbox
+from billing.usage import usage_prepare
+from tests.billing.subprocess_env import ROOT, child_env
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def event(tenant, key: str) -> bytes:
+    prepared = usage_prepare(
+        tenant=tenant,
+        meter="predictions",
+        quantity=1,
+        idempotency_key=key,
+        dimensions={"price_tier": "light"},
+        new_key=True,
+    )
+    return prepared.payload
+
+
+def files(settings) -> list:
+    return sorted(settings.MAAS_USAGE_INBOX.glob(f"*{inbox.SUFFIX}"))
+
+
+def test_a_living_writers_file_is_kept_and_drained_from_where_the_last_drain_stopped(
+    tenant, settings
+):
+    inbox.inbox_append(event(tenant, "a"))
+    assert drain_usage_inbox() == 1
+    inbox.inbox_append(event(tenant, "b"))
+    assert drain_usage_inbox() == 1  # only the new line: the offset was kept
+    assert len(files(settings)) == 1  # this process still writes to it
+    assert sorted(UsageEvent.objects.values_list("idempotency_key", flat=True)) == ["a", "b"]
+
+
+def test_a_dead_writers_file_is_drained_and_deleted(tenant, settings):
+    code = (
+        "import django, os, sys; django.setup()\n"
+        "from billing.inbox import inbox_append\n"
+        "for line in sys.stdin.buffer.read().splitlines(): inbox_append(line)\n"
+        "os._exit(137)  # killed: no clean-up of any kind\n"
+    )
+    lines = b"\n".join(event(tenant, f"k{i}") for i in range(50))
+    child = subprocess.run(
+        [sys.executable, "-c", code],
+        input=lines,
+        cwd=ROOT,
+        env=child_env(
+            DJANGO_SETTINGS_MODULE="maas.settings",
+            MAAS_USAGE_INBOX=str(settings.MAAS_USAGE_INBOX),
+        ),
+        capture_output=True,
+        check=False,
+    )
+    assert child.returncode == 137, child.stderr.decode()[-2000:]
+    assert len(files(settings)) == 1
+    assert drain_usage_inbox(batch_size=20) == 50
+    assert files(settings) == []  # its writer is gone and it is drained: deleted
+    assert list(settings.MAAS_USAGE_INBOX.glob("*.offset")) == []
+
+
+def test_a_line_without_its_newline_is_never_taken(tenant, settings):
+    # As a writer killed in the middle of a write (or an OS crash) would leave it: no process
+    # holds the file, and its last line has no end.
+    settings.MAAS_USAGE_INBOX.mkdir(parents=True, exist_ok=True)
+    path = settings.MAAS_USAGE_INBOX / f"1-1{inbox.SUFFIX}"
+    whole, torn = event(tenant, "whole"), event(tenant, "torn")
+    path.write_bytes(whole + b"\n" + torn[: len(torn) // 2])
+    assert drain_usage_inbox() == 1
+    assert list(UsageEvent.objects.values_list("idempotency_key", flat=True)) == ["whole"]
+    assert files(settings) == []
+
+
+def test_a_writer_starts_a_new_file_past_the_size_and_the_old_one_is_finished(
+    tenant, settings, monkeypatch
+):
+    monkeypatch.setattr(inbox, "MAX_FILE_BYTES", 300)
+    for i in range(10):
+        inbox.inbox_append(event(tenant, f"r{i}"))
+    assert len(files(settings)) > 1
+    assert drain_usage_inbox() == 10
+    assert len(files(settings)) == 1  # the one it still writes to
