@@ -157,6 +157,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # "out" so that every producer and consumer on this machine shares the same queue files.
     for _sub in ("queue", "processed", "control"):
         (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    # kombu's transport, with messages visible only once whole (maas/broker.py).
+    CELERY_BROKER_TRANSPORT = "maas.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
