@@ -15,7 +15,8 @@ granian's own interface, the leanest it has). Here each request:
    condition checked every 0.2 s between other requests, and run again when it holds or the
    time is up. Waiting clients hold no thread and no CPU to speak of;
 4. answers in one piece, or for a streamed answer (downloads) chunk by chunk, with other
-   requests run between chunks.
+   requests run between chunks; with `Connection: close` when the body was left unread, or
+   when this process holds more than its share of kept connections (maas.balance).
 
 Django's guard against database calls inside an event loop (SynchronousOnlyOperation) is meant
 for code that would block a loop other coroutines need; here blocking is the design (the loop
@@ -35,6 +36,7 @@ from maas.wsgi import application as wsgi_application  # first: it sets Django u
 
 # isort: split
 from maas.admission import BodySpool, access_log, body_cap, body_unsized, error_answer
+from maas.balance import LoadShare
 from maas.logging import new_request_id, request_id_var
 from maas.waiting import (
     DEFER,
@@ -139,6 +141,7 @@ class Server:
 
     def __init__(self, application: Callable) -> None:
         self.application = application
+        self.load = LoadShare()
         # Every request runs in this one context, not in its task's copy: inside a running
         # loop Django keeps its database connections per context (asgiref's Local), so in a
         # fresh copy each request would open a connection of its own. Requests never run
@@ -152,6 +155,7 @@ class Server:
 
         def flush() -> None:
             access_log.flush()
+            self.load.tick()
             loop.call_later(access_log.FLUSH_SECONDS, flush)
 
         loop.call_later(access_log.FLUSH_SECONDS, flush)
@@ -177,6 +181,8 @@ class Server:
         if not whole or isinstance(environ["wsgi.input"], DeferredBody):
             # Answered with (some of) the body unread: the connection closes after the
             # answer, and the answer says so.
+            headers = [*headers, ("Connection", "close")]
+        elif self.load.seen(scope.client):  # more connections here than a fair share
             headers = [*headers, ("Connection", "close")]
         await self._send(proto, status, headers, result)
 

@@ -8,7 +8,8 @@ WEB_CONCURRENCY, MAAS_WEB_MAX_IN_FLIGHT, MAAS_WEB_GRACEFUL_SECONDS). Why granian
 shape, with the measurements that chose them: docs/serving.md.
 
 - Each process has its own listening socket on Linux (SO_REUSEPORT): the kernel spreads new
-  connections over the processes, so no process sits idle while another holds them all.
+  connections over the processes, so no process sits idle while another holds them all, and
+  a process holding more than its share of kept connections closes some (maas.balance).
 - granian parses HTTP/1.1 in Rust (keep-alive, pipelining, chunked bodies) and hands requests
   to the process's event loop (uvloop), where maas.rsgi reads bodies and parks long polls
   asynchronously and runs each request, one at a time, in arrival order.
@@ -54,8 +55,12 @@ def server_options() -> dict:
 def main() -> None:
     from granian import Granian
 
+    from maas import settings
+    from maas.balance import share_create
+
     # The application's directory first on the path, as the workers import maas.wsgi from it.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    share_create(settings.MAAS_WEB_WORKERS)  # before the workers start: they inherit it
     Granian(**server_options()).serve()
 
 
