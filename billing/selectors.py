@@ -9,10 +9,12 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from billing.invoicing import InvoiceDraft, compute_invoice, price_for, pricing_for
-from billing.meters import METER_ORDER, METERS
+from billing.meters import METER_ORDER
+from billing.meters import METERS as METERS  # each meter's unit and scale, for reports
 from billing.models import Invoice, UsageDaily
 from billing.pricing import MeterPricing, charge, pricing_from_json
 from billing.rollups import month_start, next_month, usage_rows
+from billing.spend import ALERT_THRESHOLDS as ALERT_THRESHOLDS  # when spend alerts are emailed
 from billing.spend import spend_check  # noqa: F401  (re-exported: the hot paths' selector)
 
 GROUP_BY_CHOICES = ("meter", "model", "day")

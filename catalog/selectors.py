@@ -1,5 +1,10 @@
 """Reads of the catalog; each takes the tenant it reads for."""
 
+import base64
+import csv
+import io
+import itertools
+import json
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -133,3 +138,46 @@ def model_version_for_serving(
     if generation is not None:
         _serving_cache.put(key, found, generation)
     return found
+
+
+def dataset_head(*, dataset: Dataset, rows: int = 10) -> list[list[str]]:
+    """The first rows of a table dataset as text, in its columns' order (the console's preview)."""
+    names = [c["name"] for c in dataset.columns]
+    out: list[list[str]] = []
+    with dataset_open(dataset=dataset) as f:
+        text = io.TextIOWrapper(f, encoding="utf-8", errors="replace", newline="")
+        if dataset.format == Dataset.Format.CSV:
+            reader = csv.reader(text)
+            header = next(reader, [])
+            where = {name: header.index(name) for name in names if name in header}
+            for record in itertools.islice(reader, rows):
+                cells = [
+                    record[where[n]] if where.get(n, -1) in range(len(record)) else ""
+                    for n in names
+                ]
+                out.append(cells)
+        else:
+            for line in itertools.islice((ln for ln in text if ln.strip()), rows):
+                record = json.loads(line)
+                out.append(["" if record.get(n) is None else str(record.get(n)) for n in names])
+    return out
+
+
+def dataset_thumbnails(
+    *, dataset: Dataset, count: int = 12, size: int = 64
+) -> list[tuple[str, str]]:
+    """(class label, PNG data URI) of the first `count` decodable images of an image dataset."""
+    thumbs: list[tuple[str, str]] = []
+    for _, label, image in dataset_images(dataset=dataset):
+        if isinstance(image, Exception):
+            continue
+        small = image.copy()
+        small.thumbnail((size, size))
+        buffer = io.BytesIO()
+        small.save(buffer, format="PNG")
+        thumbs.append(
+            (label, "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode())
+        )
+        if len(thumbs) == count:
+            break
+    return thumbs

@@ -52,6 +52,7 @@ from maas.errors import (
     RateLimited,
     error_parts,
 )
+from maas.generation import generation_read
 from maas.idempotency import (
     idempotency_begin,
     idempotency_complete,
@@ -400,6 +401,14 @@ def rate_limited(state: RateLimitState) -> RateLimited:
     )
 
 
+def session_principal(request: HttpRequest) -> Principal | None:
+    """The principal of a request authenticated by a signed-in session instead of an API key:
+    the console (console.access) sets it on its own requests before it calls a handler, so that
+    its actions are admitted, rate-limited, capped and metered as the API's are. Nothing sets it
+    from what a client sends."""
+    return getattr(request, "maas_session_principal", None)
+
+
 def _authorization(request: HttpRequest) -> str:
     return request.META.get("HTTP_AUTHORIZATION", "")
 
@@ -411,6 +420,11 @@ def _rate_limit_peek(tenant_id: str, limit: int) -> PendingCount:
 def _authenticate(request: HttpRequest) -> _Ticket:
     # A request run again after its wait was counted on its first run (maas.waiting).
     count = _rate_limit_peek if wait_rerun() else rate_limit_start
+    session = session_principal(request)
+    if session is not None:
+        # Read from the database for this request: current under the generation read before.
+        generation = generation_read()
+        return _Ticket(session, count(session.tenant_id, session.requests_per_minute), generation)
     found = _hook("authenticate")(_authorization(request), count)
     if found is None:
         raise AuthenticationError(
@@ -436,7 +450,9 @@ def serve(request: HttpRequest, policy: Policy, handler: Handler) -> Answer:
             state = ticket.state()
         except _Restart:
             state = ticket.pending.state()  # already counted: trusted now under its generation
-            principal = _hook("authenticate_again")(_authorization(request), state.generation)
+            principal = session_principal(request) or _hook("authenticate_again")(
+                _authorization(request), state.generation
+            )
             ticket = _Ticket(principal, ticket.pending, state.generation)
             answer = _admitted(request, policy, ticket, handler)
         if not state.allowed:

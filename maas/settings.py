@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "training",
     "inference",
     "webhooks",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -332,6 +333,13 @@ USE_TZ = True
 # The admin's messages live in the session: the default cookie storage builds a signer on every
 # request, API requests included (~100 µs here).
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# --- the tenant console (docs/console.md) ---------------------------------------------------------
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:overview"
+# Sign-in attempts per minute, per email and per client address.
+MAAS_CONSOLE_SIGN_IN_PER_MINUTE = env.int("MAAS_CONSOLE_SIGN_IN_PER_MINUTE", default=10)
+SESSION_COOKIE_AGE = env.int("MAAS_CONSOLE_SESSION_SECONDS", default=12 * 3600)
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"

@@ -28,6 +28,7 @@ urlpatterns = [
     path("webhooks/", include("billing.webhook_urls")),
     path("docs/", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
     path("admin/", admin.site.urls),
+    path("console/", include("console.urls")),
 ]
 
 handler400 = errors.bad_request_view

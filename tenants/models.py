@@ -50,7 +50,7 @@ class Membership(models.Model):
     class Role(models.TextChoices):
         OWNER = "owner"
         ADMIN = "admin"
-        MEMBER = "member"
+        DEVELOPER = "developer"
         VIEWER = "viewer"
 
     id = PrefixedIdField(prefix="mem")
@@ -58,7 +58,7 @@ class Membership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.DEVELOPER)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,7 +2,13 @@
 
 from django.db.models import QuerySet
 
-from tenants.models import ApiKey, Tenant
+from tenants.models import ApiKey, Membership, Tenant
+
+# What console roles may do (tenants.roles), for the console.
+from tenants.roles import role_allows as role_allows
+from tenants.roles import role_scopes as role_scopes
+
+MEMBER_ROLES: tuple[str, ...] = tuple(Membership.Role.values)  # owner, admin, developer, viewer
 
 
 def tenant_get(*, tenant_id: str) -> Tenant | None:
@@ -25,3 +31,20 @@ def tenant_ids_existing(tenant_ids: set[str]) -> set[str]:
 
 def api_key_list(*, tenant: Tenant) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(tenant=tenant)
+
+
+def membership_for_user(*, user, membership_id: str | None = None) -> Membership | None:
+    """The membership a signed-in person works in, with its tenant: the one asked for, else their
+    oldest. None if they belong to no tenant (or not to that one)."""
+    memberships = Membership.objects.select_related("tenant").filter(user=user)
+    if membership_id:
+        memberships = memberships.filter(pk=membership_id)
+    return memberships.order_by("created_at", "pk").first()
+
+
+def membership_list(*, tenant: Tenant) -> QuerySet[Membership]:
+    return Membership.objects.select_related("user").filter(tenant=tenant).order_by("created_at")
+
+
+def membership_get(*, tenant: Tenant, membership_id: str) -> Membership | None:
+    return membership_list(tenant=tenant).filter(pk=membership_id).first()

@@ -3,17 +3,21 @@
 from datetime import datetime
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from maas.errors import Forbidden
+from maas.errors import Conflict, Forbidden
 from maas.generation import generation_bump
 from maas.scopes import ALL_SCOPES
 from tenants.keys import generate_key
-from tenants.models import ApiKey, Tenant
+from tenants.models import ApiKey, Membership, Tenant
 from tenants.plans import PLAN_DEFAULT_SPEND_LIMIT, Plan
 
 UNSET = object()
+User = get_user_model()
 
 
 @transaction.atomic
@@ -95,3 +99,58 @@ def api_key_revoke(*, key: ApiKey) -> ApiKey:
     generation_bump()  # an update() sends no signal; processes that cached the key drop it
     key.refresh_from_db(fields=["revoked_at"])
     return key
+
+
+@transaction.atomic
+def member_create(
+    *,
+    tenant: Tenant,
+    email: str,
+    role: str = Membership.Role.DEVELOPER,
+    password: str | None = None,
+) -> Membership:
+    """Adds the person with this email to the tenant (one user per email across tenants). A
+    password is set only when given: an invited person sets theirs through the reset link."""
+    if role not in Membership.Role.values:
+        raise ValueError(
+            f"unknown role {role!r}; choose one of {', '.join(Membership.Role.values)}"
+        )
+    email = User.objects.normalize_email(email.strip()).lower()
+    validate_email(email)
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User(username=email, email=email)
+        user.set_unusable_password()
+    if password is not None:
+        validate_password(password, user)
+        user.set_password(password)
+    user.save()
+    if Membership.objects.filter(tenant=tenant, user=user).exists():
+        raise Conflict(f"{email} is already a member of this tenant.", param="email")
+    return Membership.objects.create(tenant=tenant, user=user, role=role)
+
+
+@transaction.atomic
+def member_set_role(*, membership: Membership, role: str) -> Membership:
+    """Changes a member's role; a tenant always keeps at least one owner."""
+    if role not in Membership.Role.values:
+        raise ValueError(
+            f"unknown role {role!r}; choose one of {', '.join(Membership.Role.values)}"
+        )
+    owners = Membership.objects.filter(tenant_id=membership.tenant_id, role=Membership.Role.OWNER)
+    if membership.role == Membership.Role.OWNER and role != membership.role and owners.count() == 1:
+        raise Conflict("A tenant keeps at least one owner: make someone else owner first.")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, membership: Membership) -> None:
+    if membership.role == Membership.Role.OWNER:
+        owners = Membership.objects.filter(
+            tenant_id=membership.tenant_id, role=Membership.Role.OWNER
+        )
+        if owners.count() == 1:
+            raise Conflict("A tenant keeps at least one owner: make someone else owner first.")
+    membership.delete()

@@ -209,3 +209,20 @@ def s3(s3_server, settings, monkeypatch) -> dict[str, str]:
         },
     }
     return {**environment, "bucket": bucket}
+
+
+@pytest.fixture
+def console_for(client) -> Callable[..., object]:
+    """A Django test client signed in to the console as a member of `tenant` with `role`."""
+    from django.test import Client
+
+    from tests.factories import MembershipFactory
+
+    def make(tenant, role: str = "owner") -> Client:
+        member = MembershipFactory(tenant=tenant, role=role)
+        signed_in = Client()
+        signed_in.force_login(member.user)
+        signed_in.member = member
+        return signed_in
+
+    return make

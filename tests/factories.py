@@ -140,3 +140,25 @@ class WebhookDeliveryFactory(DjangoModelFactory):
 
     endpoint = factory.SubFactory(WebhookEndpointFactory)
     event = factory.SubFactory(EventFactory, tenant=factory.SelfAttribute("..endpoint.tenant"))
+
+
+class MembershipFactory(DjangoModelFactory):
+    """A console member; the password is `member-password` (tests sign in with it)."""
+
+    class Meta:
+        model = "tenants.Membership"
+
+    tenant = factory.SubFactory(TenantFactory)
+    user = factory.SubFactory(
+        "tests.factories.UserFactory",
+    )
+    role = "owner"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = "auth.User"
+
+    email = factory.Sequence(lambda n: f"member{n}@example.com")
+    username = factory.LazyAttribute(lambda o: o.email)
+    password = factory.django.Password("member-password")

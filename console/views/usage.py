@@ -1,0 +1,55 @@
+"""Usage: per meter per day and per model over a date range, and its CSV (the API's)."""
+
+from datetime import date, timedelta
+
+from django.shortcuts import render
+from django.utils import timezone
+
+from billing.selectors import usage_summary
+from console.access import ConsoleView, api_call
+from console.views.overview import usage_charts
+
+MAX_DAYS = 366
+
+
+def date_range(query) -> tuple[date, date, str | None]:
+    """The range asked for (default: this month so far), or the default and what was wrong."""
+    today = timezone.now().date()
+    start, end = today.replace(day=1), today
+    try:
+        if query.get("start"):
+            start = date.fromisoformat(query["start"])
+        if query.get("end"):
+            end = date.fromisoformat(query["end"])
+    except ValueError:
+        return today.replace(day=1), today, "Dates are YYYY-MM-DD; showing this month."
+    if end < start:
+        return today.replace(day=1), today, "The end is before the start; showing this month."
+    if (end - start).days >= MAX_DAYS:
+        return end - timedelta(days=MAX_DAYS - 1), end, f"At most {MAX_DAYS} days at a time."
+    return start, end, None
+
+
+class UsageView(ConsoleView):
+    def get(self, request):
+        start, end, problem = date_range(request.GET)
+        per_model = usage_summary(
+            tenant=self.tenant, start=start, end=end, group_by={"meter", "model"}
+        )
+        return render(
+            request,
+            "console/usage.html",
+            self.context(
+                start=start,
+                end=end,
+                problem=problem,
+                charts=usage_charts(self.tenant, start, end),
+                per_model=per_model,
+                total=sum((row.amount for row in per_model), 0),
+            ),
+        )
+
+
+class UsageCsvView(ConsoleView):
+    def get(self, request):
+        return api_call(self, request, "usage-csv")
