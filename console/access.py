@@ -12,6 +12,7 @@ scopes, spend cap and usage recording.
 
 from collections.abc import Callable
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import orjson
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -138,3 +139,16 @@ def api_call(view: ConsoleView, request: HttpRequest, name: str, **kwargs: Any) 
     through the URLconf, so the console imports no app's views."""
     match = resolve(reverse(name, kwargs=kwargs))
     return delegate(view, request, lambda: match.func(request, *match.args, **match.kwargs))
+
+
+def xhr_csrf_check(request: HttpRequest) -> HttpResponse | None:
+    """CSRF protection for a script's request whose body must stay unread (uploads): it must
+    carry the X-CSRFToken header, which another site's page can only send after a CORS
+    preflight that maas never grants, and if it names an origin, it must be this host's.
+    Answers the refusal, or None."""
+    if not request.META.get("HTTP_X_CSRFTOKEN"):
+        return HttpResponse("Send the form from the console (X-CSRFToken missing).", status=403)
+    origin = request.META.get("HTTP_ORIGIN")
+    if origin and urlsplit(origin).netloc != request.get_host():
+        return HttpResponse("Cross-site request refused.", status=403)
+    return None

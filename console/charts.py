@@ -5,8 +5,8 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-WIDTH, HEIGHT = 600, 180  # the viewBox; the SVG scales to its container
-PAD_LEFT, PAD_BOTTOM, PAD_TOP = 48, 22, 8
+WIDTH, HEIGHT = 360, 150  # the viewBox, about the size a card shows it at (labels stay legible)
+PAD_LEFT, PAD_BOTTOM, PAD_TOP = 40, 18, 8
 
 
 def _nice_max(value: float) -> float:
@@ -57,7 +57,7 @@ def bar_chart(points: list[tuple[str, float]], unit: str = "") -> BarChart:
                 value=f"{_fmt(value)}{unit}",
             )
         )
-    every = max(1, len(points) // 6)
+    every = max(1, len(points) // 4)
     labels = [(b.x + b.width / 2, b.label) for i, b in enumerate(bars) if i % every == 0]
     return BarChart(bars=bars, top=f"{_fmt(top)}{unit}", labels=labels)
 

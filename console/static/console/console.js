@@ -73,6 +73,7 @@ function upload(form) {
   request.setRequestHeader("X-CSRFToken", csrfToken());
   const body = new FormData(form);
   body.delete("csrfmiddlewaretoken");
+  if (!body.get("name")) body.delete("name"); // the API names it after the file
   request.send(body);
   line.textContent = "0 of " + file.size.toLocaleString() + " bytes sent";
 }
