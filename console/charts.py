@@ -128,11 +128,17 @@ class HBar:
     negative: bool
 
 
-def horizontal_bars(items: list[tuple[str, float]]) -> list[HBar]:
-    """Bars for signed values (importances, contributions), largest magnitude first."""
+def horizontal_bars(items: list[tuple[str, float]], signed: bool = True) -> list[HBar]:
+    """Bars, largest magnitude first: signed values (importances, contributions) with their
+    sign, or counts (`signed=False`)."""
     largest = max((abs(v) for _, v in items), default=0) or 1.0
     return [
-        HBar(label=k, value=f"{v:+.4g}", percent=round(100 * abs(v) / largest, 1), negative=v < 0)
+        HBar(
+            label=k,
+            value=f"{v:+.4g}" if signed else _fmt(v),
+            percent=round(100 * abs(v) / largest, 1),
+            negative=v < 0,
+        )
         for k, v in sorted(items, key=lambda kv: -abs(kv[1]))
     ]
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from billing.selectors import usage_summary
 from console.access import ConsoleView, api_call
+from console.charts import horizontal_bars
 from console.views.overview import usage_charts
 
 MAX_DAYS = 366
@@ -45,6 +46,18 @@ class UsageView(ConsoleView):
                 problem=problem,
                 charts=usage_charts(self.tenant, start, end),
                 per_model=per_model,
+                by_model={
+                    meter: horizontal_bars(
+                        [
+                            (r.model, float(r.quantity))
+                            for r in per_model
+                            if r.meter == meter and r.model
+                        ],
+                        signed=False,
+                    )[:20]
+                    for meter in ("predictions", "explanations")
+                    if any(row.meter == meter and row.model for row in per_model)
+                },
                 total=sum((row.amount for row in per_model), 0),
             ),
         )

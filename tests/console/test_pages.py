@@ -220,3 +220,33 @@ def test_an_admin_cannot_manage_members(tenant, console_for):
     )
     assert "Only an owner" in response.content.decode()
     assert not Membership.objects.filter(user__email="x@example.com").exists()
+
+
+def test_a_keras_jobs_page_draws_its_loss_and_accuracy_per_epoch(tenant, console_for):
+    from training.services import event
+
+    job = TrainingJobFactory(tenant=tenant, algorithm="mlp_classifier", status="running")
+    for epoch, (loss, accuracy) in enumerate([(0.9, 0.5), (0.6, 0.7), (0.4, 0.8)], start=1):
+        event(job, f"epoch {epoch}", loss=loss, val_loss=loss + 0.1, accuracy=accuracy)
+    owner = console_for(tenant)
+    live = owner.get(reverse("console:training_job", kwargs={"id": job.pk}), {"live": 1})
+    html = live.content.decode()
+    assert html.count("<polyline") == 3  # loss, val_loss, accuracy
+    assert 'hx-trigger="every 1s"' in html  # still running: polled
+    job.status, job.progress = "succeeded", 1.0
+    job.save()
+    done = owner.get(reverse("console:training_job", kwargs={"id": job.pk}), {"live": 1})
+    assert "hx-trigger" not in done.content.decode()  # finished: the polling stops
+
+
+def test_an_image_dataset_shows_thumbnails_and_its_classes(tenant, console_for, api):
+    from pathlib import Path
+
+    digits = Path(__file__).resolve().parents[2] / "examples" / "digits.zip"
+    with digits.open("rb") as f:
+        created = api.post("/v1/datasets", {"file": f}, format="multipart")
+    assert created.status_code == 201, created.content
+    page = console_for(tenant).get(reverse("console:dataset", kwargs={"id": created.json()["id"]}))
+    html = page.content.decode()
+    assert html.count('src="data:image/png;base64,') == 12
+    assert "an image of class" in html

@@ -66,3 +66,17 @@ def test_demo_tenant_is_created_once_and_prints_a_working_curl(settings, tmp_pat
     ApiKey.objects.filter(prefix=key[:15]).update(revoked_at="2026-01-01T00:00:00Z")
     third = run("demo_tenant")
     assert key not in third and Tenant.objects.filter(name="Demo Company").count() == 1
+
+
+def test_demo_tenant_prints_a_console_sign_in_that_works(settings, tmp_path):
+    from django.contrib.auth import authenticate
+
+    settings.DATA_DIR = tmp_path
+    first = run("demo_tenant", "--port", "8123")
+    password = (tmp_path / "demo-console-password").read_text().strip()
+    line = "Or in the console: http://localhost:8123/console/  (sign in as demo@example.com, "
+    assert f"{line}password {password})" in first
+    assert authenticate(username="demo@example.com", password=password).memberships.get().role == (
+        "owner"
+    )
+    assert run("demo_tenant", "--port", "8123") == first  # the same password next time

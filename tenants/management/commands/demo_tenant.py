@@ -1,22 +1,26 @@
 """Used by `make run`: makes sure a demo tenant and a working key exist, and says how to use them.
 
 The demo key is kept in $MAAS_DATA_DIR/demo-api-key (mode 600) so that a re-run prints the same
-key; that file is a convenience of the local embedded setup, never of a production deployment.
+key, and the console's demo member (an owner) signs in with the password kept in
+$MAAS_DATA_DIR/demo-console-password; both files are a convenience of the local embedded setup,
+never of a production deployment.
 """
 
 import os
+import secrets
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from maas.scopes import ALL_SCOPES
-from tenants import services
+from tenants import selectors, services
 from tenants.authentication import authenticate_api_key
 from tenants.models import Tenant
 from tenants.plans import Plan
 
 DEMO_NAME = "Demo Company"
+DEMO_EMAIL = "demo@example.com"
 
 
 class Command(BaseCommand):
@@ -38,7 +42,9 @@ class Command(BaseCommand):
                 )
             path.write_text(raw + "\n")
             path.chmod(0o600)
-        tenant_id = authenticate_api_key(raw).tenant_id
+        tenant = authenticate_api_key(raw).tenant
+        tenant_id = tenant.pk
+        password = self._demo_member(tenant)
         base = f"http://localhost:{port}"
         # The CLI's default server is port 8000; any other port has to be named.
         base_url = "" if str(port) == "8000" else f" MAAS_BASE_URL={base}"
@@ -54,10 +60,31 @@ class Command(BaseCommand):
                     "Or with the CLI (the client package in ./client; `make run` put it in .venv):",
                     "  pip install ./client",
                     f"  MAAS_API_KEY={raw}{base_url} maas datasets list",
+                    f"Or in the console: {base}/console/  (sign in as {DEMO_EMAIL}, "
+                    f"password {password})",
                     "",
                 ]
             )
         )
+
+    @staticmethod
+    def _demo_member(tenant) -> str:
+        """The demo owner's password, the member made (or its password reset) if needed."""
+        path = settings.DATA_DIR / "demo-console-password"
+        password = path.read_text().strip() if path.exists() else ""
+        member = selectors.membership_list(tenant=tenant).filter(user__email=DEMO_EMAIL).first()
+        if member is None or not password or not member.user.check_password(password):
+            password = secrets.token_urlsafe(12)
+            if member is None:
+                services.member_create(
+                    tenant=tenant, email=DEMO_EMAIL, role="owner", password=password
+                )
+            else:
+                member.user.set_password(password)
+                member.user.save(update_fields=["password"])
+            path.write_text(password + "\n")
+            path.chmod(0o600)
+        return password
 
     @staticmethod
     def _still_valid(raw: str) -> bool:
