@@ -211,3 +211,16 @@ def backend_envs(args, postgres: str | None = None) -> list[tuple[str, dict]]:
             )
         )
     return backends
+
+
+def database_recreate(url: str) -> None:
+    """An empty database at `url` (dropped first if it exists): each run starts from nothing."""
+    import psycopg2
+
+    base, _, name = url.rpartition("/")
+    connection = psycopg2.connect(f"{base}/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()

@@ -37,9 +37,10 @@ def main() -> None:
     os.environ["MAAS_ACCESS_LOG"] = "false"
     if args.postgres:
         sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-        from _harness import database
+        from _harness import database_recreate
 
-        os.environ["DATABASE_URL"] = database(args.postgres)
+        database_recreate(args.postgres)
+        os.environ["DATABASE_URL"] = args.postgres
     sys.path.insert(0, ROOT)
     import django
 

@@ -39,6 +39,7 @@ from _harness import (
     backend_envs,
     baseline_models,
     baseline_server,
+    database_recreate,
     free_port,
     rows,
     setup_maas,
@@ -306,19 +307,6 @@ direct = len(features) / (time.perf_counter() - start)
 print(json.dumps({"rows": job.completed, "platform": platform, "cold": cold, "direct": direct}))
 """
     return django_script(code, env, json.dumps(setup))
-
-
-def database_recreate(url: str) -> None:
-    """An empty database at `url` (dropped first if it exists): each run starts from nothing."""
-    import psycopg2
-
-    base, _, name = url.rpartition("/")
-    connection = psycopg2.connect(f"{base}/postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
 
 
 def main() -> None:

@@ -15,26 +15,25 @@ from training.selectors import training_job_list
 RECENT = 8
 
 
-def usage_charts(tenant, start, end) -> list[dict]:
-    """One bar chart per meter used between start and end: quantity per day (every day shown)."""
-    rows = usage_summary(tenant=tenant, start=start, end=end, group_by={"meter", "day"})
+def usage_charts(rows, start, end) -> list[dict]:
+    """One bar chart per meter in `rows` (usage_summary rows grouped by day, and maybe by model):
+    quantity per day, every day from start to end shown."""
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     by_meter: dict[str, dict] = {}
     for row in rows:
-        by_meter.setdefault(row.meter, {})[row.day] = row
+        per_day = by_meter.setdefault(row.meter, {})
+        quantity, amount = per_day.get(row.day, (0, 0))
+        per_day[row.day] = (quantity + row.quantity, amount + row.amount)
     charts = []
     for meter, per_day in by_meter.items():
-        unit = METERS[meter].unit
-        points = [
-            (d.strftime("%b %d"), float(per_day[d].quantity) if d in per_day else 0.0) for d in days
-        ]
+        points = [(d.strftime("%b %d"), float(per_day.get(d, (0, 0))[0])) for d in days]
         charts.append(
             {
                 "meter": meter,
-                "unit": unit,
+                "unit": METERS[meter].unit,
                 "chart": bar_chart(points),
-                "quantity": sum(r.quantity for r in per_day.values()),
-                "amount": sum(r.amount for r in per_day.values()),
+                "quantity": sum(q for q, _ in per_day.values()),
+                "amount": sum(a for _, a in per_day.values()),
             }
         )
     return charts
@@ -67,7 +66,13 @@ class OverviewView(ConsoleView):
             self.context(
                 check=check,
                 gauge=gauge(check.month_to_date, check.spend_limit),
-                charts=usage_charts(tenant, month_start, today),
+                charts=usage_charts(
+                    usage_summary(
+                        tenant=tenant, start=month_start, end=today, group_by={"meter", "day"}
+                    ),
+                    month_start,
+                    today,
+                ),
                 month_start=month_start,
                 jobs=jobs,
                 failures=failures[:RECENT],

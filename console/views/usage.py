@@ -34,9 +34,25 @@ def date_range(query) -> tuple[date, date, str | None]:
 class UsageView(ConsoleView):
     def get(self, request):
         start, end, problem = date_range(request.GET)
-        per_model = usage_summary(
-            tenant=self.tenant, start=start, end=end, group_by={"meter", "model"}
+        # One pass over the rollups, summed here both ways (per day, and per model).
+        rows = usage_summary(
+            tenant=self.tenant, start=start, end=end, group_by={"meter", "model", "day"}
         )
+        totals: dict[tuple, list] = {}
+        for row in rows:
+            total = totals.setdefault((row.meter, row.model), [0, 0])
+            total[0] += row.quantity
+            total[1] += row.amount
+        per_model = [
+            {"meter": meter, "model": model, "quantity": q, "amount": a}
+            for (meter, model), (q, a) in totals.items()
+        ]
+        by_model = {}
+        for meter in ("predictions", "explanations"):
+            counts = [(r["model"], float(r["quantity"])) for r in per_model if r["meter"] == meter]
+            counts = [(model, q) for model, q in counts if model]
+            if counts:
+                by_model[meter] = horizontal_bars(counts, signed=False)[:20]
         return render(
             request,
             "console/usage.html",
@@ -44,21 +60,10 @@ class UsageView(ConsoleView):
                 start=start,
                 end=end,
                 problem=problem,
-                charts=usage_charts(self.tenant, start, end),
+                charts=usage_charts(rows, start, end),
                 per_model=per_model,
-                by_model={
-                    meter: horizontal_bars(
-                        [
-                            (r.model, float(r.quantity))
-                            for r in per_model
-                            if r.meter == meter and r.model
-                        ],
-                        signed=False,
-                    )[:20]
-                    for meter in ("predictions", "explanations")
-                    if any(row.meter == meter and row.model for row in per_model)
-                },
-                total=sum((row.amount for row in per_model), 0),
+                by_model=by_model,
+                total=sum((r["amount"] for r in per_model), 0),
             ),
         )
 
