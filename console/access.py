@@ -17,13 +17,19 @@ from urllib.parse import urlsplit
 import orjson
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import resolve, reverse
 from django.views import View
 
 from maas.admission import LeanResponse, Policy, Result, serve
 from maas.principal import Principal
 from maas.scopes import Scope
-from tenants.selectors import membership_for_user, role_allows, role_scopes
+from tenants.selectors import (
+    membership_for_user,
+    memberships_of_user,
+    role_allows,
+    role_scopes,
+)
 
 SESSION_MEMBERSHIP = "console_membership"
 
@@ -79,6 +85,7 @@ class ConsoleView(LoginRequiredMixin, View):
     def context(self, **values: Any) -> dict[str, Any]:
         return {
             "membership": self.membership,
+            "memberships": memberships_of_user(user=self.request.user),
             "tenant": self.tenant,
             "can_work": self.can("work"),
             "can_admin": self.can("admin"),
@@ -152,3 +159,16 @@ def xhr_csrf_check(request: HttpRequest) -> HttpResponse | None:
     if origin and urlsplit(origin).netloc != request.get_host():
         return HttpResponse("Cross-site request refused.", status=403)
     return None
+
+
+class SwitchTenantView(ConsoleView):
+    """Works in another of the person's tenants (one email can belong to several)."""
+
+    action = "read"
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        chosen = membership_for_user(user=request.user, membership_id=request.POST.get("member"))
+        if chosen is None:
+            raise Http404("Not found.")
+        request.session[SESSION_MEMBERSHIP] = chosen.pk
+        return redirect("console:overview")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console import auth
+from console import access, auth
 from console.views import (
     batch,
     datasets,
@@ -26,6 +26,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("", overview.OverviewView.as_view(), name="overview"),
+    path("switch", access.SwitchTenantView.as_view(), name="switch"),
     path("keys/", keys.KeyListView.as_view(), name="keys"),
     path("keys/<str:id>/revoke", keys.KeyRevokeView.as_view(), name="key_revoke"),
     path("datasets/", datasets.DatasetListView.as_view(), name="datasets"),

@@ -42,6 +42,13 @@ def membership_for_user(*, user, membership_id: str | None = None) -> Membership
     return memberships.order_by("created_at", "pk").first()
 
 
+def memberships_of_user(*, user) -> QuerySet[Membership]:
+    """Every tenant a signed-in person belongs to, oldest first."""
+    return (
+        Membership.objects.select_related("tenant").filter(user=user).order_by("created_at", "pk")
+    )
+
+
 def membership_list(*, tenant: Tenant) -> QuerySet[Membership]:
     return Membership.objects.select_related("user").filter(tenant=tenant).order_by("created_at")
 

@@ -212,7 +212,7 @@ def s3(s3_server, settings, monkeypatch) -> dict[str, str]:
 
 
 @pytest.fixture
-def console_for(client) -> Callable[..., object]:
+def console_for(db) -> Callable[..., object]:
     """A Django test client signed in to the console as a member of `tenant` with `role`."""
     from django.test import Client
 

@@ -2,6 +2,7 @@
 discovered from the URLconf, as the API's wall test does), a viewer sees no create buttons and
 gets 403 posting, signing in is rate-limited, and signed-out visitors are sent to sign in."""
 
+import random
 from collections.abc import Callable
 
 import pytest
@@ -41,6 +42,7 @@ UNOWNED = {
     "password_reset_done",
     "password_reset_confirm",
     "overview",
+    "switch",  # takes a membership id: only the person's own (tested below)
     "keys",
     "datasets",
     "dataset_upload",
@@ -151,14 +153,26 @@ def test_signing_in_is_rate_limited(client, tenant, settings):
     settings.MAAS_CONSOLE_SIGN_IN_PER_MINUTE = 3
     member = MembershipFactory(tenant=tenant)
     url = reverse("console:login")
+    # An address of its own: with Redis the counts outlive the test's transaction.
+    address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
     answers = [
-        client.post(url, {"username": member.user.email, "password": "wrong"}).status_code
+        client.post(
+            url, {"username": member.user.email, "password": "wrong"}, REMOTE_ADDR=address
+        ).status_code
         for _ in range(4)
     ]
     assert answers == [200, 200, 200, 429]
     # the right password is refused too until the minute ends
-    right = client.post(url, {"username": member.user.email, "password": "member-password"})
+    right = client.post(
+        url, {"username": member.user.email, "password": "member-password"}, REMOTE_ADDR=address
+    )
     assert right.status_code == 429
+    # and so is any email from that address
+    other = MembershipFactory(tenant=tenant)
+    again = client.post(
+        url, {"username": other.user.email, "password": "member-password"}, REMOTE_ADDR=address
+    )
+    assert again.status_code == 429
 
 
 @pytest.mark.django_db
@@ -169,3 +183,19 @@ def test_signing_in_with_email_and_password(client, tenant):
     )
     assert response.status_code == 302
     assert tenant.name in client.get(reverse("console:overview")).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_person_in_two_tenants_switches_between_them_and_only_to_their_own(
+    tenant, other_tenant, console_for
+):
+    from tests.factories import TenantFactory
+
+    signed_in = console_for(tenant)
+    second = MembershipFactory(tenant=other_tenant, user=signed_in.member.user, role="viewer")
+    assert tenant.name in signed_in.get(reverse("console:overview")).content.decode()
+    signed_in.post(reverse("console:switch"), {"member": second.pk})
+    page = signed_in.get(reverse("console:overview")).content.decode()
+    assert f'value="{second.pk}" selected' in page
+    stranger = MembershipFactory(tenant=TenantFactory())
+    assert signed_in.post(reverse("console:switch"), {"member": stranger.pk}).status_code == 404
