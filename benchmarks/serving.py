@@ -19,6 +19,8 @@ without and with 16 clients holding `Prefer: wait=30` on a running training job.
         --redis redis://127.0.0.1:6379/5
 
 `--batch` adds batch inference rows/s against onnxruntime called directly on the same rows.
+`--cases lr,rf` measures only those (of lr, rf, rf100, polls); `--maas-env NAME=VALUE` sets a
+setting for maas's processes (the stack's environment is otherwise clean of MAAS_ variables).
 Needs wrk (apt-get install wrk).
 """
 
@@ -197,6 +199,8 @@ def measure_stack(args, stack: str, env: dict, baselines: dict) -> dict:
         setup = django_script(_SETUP, env)
         for _name, model_key, n in CASES:
             case = model_key if n == 1 else f"{model_key}{n}"
+            if case not in args.cases:
+                continue
             lists, dicts = rows(n)
             maas_url = f"http://127.0.0.1:{port}/v1/models/{setup['models'][model_key]}/predict"
             auth = {"Authorization": f"Bearer {setup['key']}"}
@@ -205,6 +209,8 @@ def measure_stack(args, stack: str, env: dict, baselines: dict) -> dict:
                 results.setdefault((case, "seed"), []).append(seed)
                 maas = wrk(maas_url, {"inputs": dicts}, auth, args.seconds, 2)
                 results.setdefault((case, "maas"), []).append(maas)
+        if "polls" not in args.cases:
+            return results
         _, one = rows(1)
         rf_url = f"http://127.0.0.1:{port}/v1/models/{setup['models']['rf']}/predict"
         auth = {"Authorization": f"Bearer {setup['key']}"}
@@ -241,6 +247,8 @@ def print_stack(stack: str, results: dict, args) -> None:
     print("|---|---|---|---|---|---|---|---|")
     for name, model_key, n in CASES:
         case = model_key if n == 1 else f"{model_key}{n}"
+        if case not in args.cases:
+            continue
         seed, maas = results[(case, "seed")], results[(case, "maas")]
         seed_rps, maas_rps = median(r["rps"] for r in seed), median(r["rps"] for r in maas)
         unit = "" if n == 1 else f" ({n} rows each)"
@@ -254,6 +262,8 @@ def print_stack(stack: str, results: dict, args) -> None:
             f"| {p99s(seed)} | {p99s(maas)} "
             f"| {'yes' if p99_ok else 'NO'} |" + (f" ({errors} errors)" if errors else "")
         )
+    if "polls" not in args.cases:
+        return
     alone, polled = results[("rf", "alone")], results[("rf", "long polls")]
     alone_rps, polled_rps = median(r["rps"] for r in alone), median(r["rps"] for r in polled)
     ratio = polled_rps / alone_rps
@@ -316,6 +326,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", action="store_true", help="also batch inference rows/s")
+    parser.add_argument(
+        "--cases",
+        type=lambda text: set(text.split(",")),
+        default={"lr", "rf", "rf100", "polls"},
+        help="which of lr, rf, rf100, polls (default: all)",
+    )
+    parser.add_argument(
+        "--maas-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for maas's processes (repeatable), e.g. MAAS_USAGE_PROCESS_SECONDS=1",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("needs wrk (apt-get install wrk)")
@@ -332,6 +355,7 @@ def main() -> None:
             stack = f"make run ({backend})"
             data_dir = tempfile.mkdtemp(prefix="maas-serving-data-")
             env = {**base_env, **extra, "MAAS_DATA_DIR": data_dir}
+            env |= dict(pair.split("=", 1) for pair in args.maas_env)
             if extra["REDIS_URL"]:
                 import redis
 

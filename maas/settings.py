@@ -187,9 +187,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# How often beat asks a worker to drain the usage inbox or stream and roll it up.
+MAAS_USAGE_PROCESS_SECONDS = env.float("MAAS_USAGE_PROCESS_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "billing-process-usage": {"task": "billing.tasks.process_usage", "schedule": 5.0},
+    "billing-process-usage": {
+        "task": "billing.tasks.process_usage",
+        "schedule": MAAS_USAGE_PROCESS_SECONDS,
+    },
     "billing-close-invoices": {"task": "billing.tasks.close_invoices", "schedule": 3600.0},
     "purge-idempotency-records": {
         "task": "maas.tasks.purge_expired_idempotency_records",
