@@ -120,7 +120,7 @@ def run_recorders(env: dict, tenant_id: str, processes: int, calls: int, tag: st
 
 def drain_throughput(sink: str) -> float:
     from billing.models import UsageEvent
-    from billing.usage import drain_usage_inbox, drain_usage_stream
+    from billing.drain import drain_usage_inbox, drain_usage_stream
 
     drain = drain_usage_stream if sink == "stream" else drain_usage_inbox
     before = UsageEvent.objects.count()

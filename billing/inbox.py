@@ -15,9 +15,10 @@ A writer holds a shared flock on its current file for as long as it appends to i
 kernel drops it when the process dies, however it dies) and starts a new file past
 MAX_FILE_BYTES. The drainer, one at a time (an flock of its own), reads each file from the
 offset it reached last (a small `.offset` file beside it, written after the database commit),
-takes only complete lines (a last line without its newline was never acknowledged), inserts
-their events with ON CONFLICT DO NOTHING on their keys (so a line read twice counts once), and
-deletes a file once no writer holds it and it is drained to its end.
+takes only complete lines (a last line without its newline was never acknowledged), hands
+them to billing.drain with each line's offset (which marks what it stored in the same
+transaction, so a batch read twice counts once), and deletes a file once no writer holds it
+and it is drained to its end.
 """
 
 import fcntl
@@ -116,9 +117,13 @@ def _writer_gone(path: Path) -> bool:
     return True
 
 
-def inbox_drain(insert: Callable[[list[dict]], int], batch_size: int = 1000) -> int:
-    """Hands every waiting event to `insert` (which stores them in one transaction and
-    returns how many were new), `batch_size` at a time; returns the total it inserted."""
+Store = Callable[[str, list[tuple[str, dict]]], int]
+
+
+def inbox_drain(store: Store, forget: Callable[[str], None], batch_size: int = 1000) -> int:
+    """Hands every waiting event to `store(file, [(offset, event), ...])` (which stores those
+    not stored before in one transaction and returns how many), `batch_size` at a time, and
+    calls `forget(file)` once a file is drained and deleted; returns the total stored."""
     folder = _folder()
     if not folder.is_dir():
         return 0
@@ -127,13 +132,13 @@ def inbox_drain(insert: Callable[[list[dict]], int], batch_size: int = 1000) -> 
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one drainer at a time
         for path in _files(folder):
-            inserted += _drain_file(path, insert, batch_size)
+            inserted += _drain_file(path, store, forget, batch_size)
     finally:
         os.close(lock)
     return inserted
 
 
-def _drain_file(path: Path, insert: Callable[[list[dict]], int], batch_size: int) -> int:
+def _drain_file(path: Path, store: Store, forget: Callable[[str], None], batch_size: int) -> int:
     inserted = 0
     offset = _offset_read(path)
     gone = _writer_gone(path)  # before reading: a gone writer appends nothing more
@@ -145,14 +150,17 @@ def _drain_file(path: Path, insert: Callable[[list[dict]], int], batch_size: int
                 break  # a line not yet complete (or never to be: its writer died mid-line)
             lines = whole.splitlines(keepends=True)
             for start in range(0, len(lines), batch_size):
-                batch = lines[start : start + batch_size]
-                inserted += insert([orjson.loads(line) for line in batch])
-                offset += sum(len(line) for line in batch)
+                batch = []
+                for line in lines[start : start + batch_size]:
+                    batch.append((str(offset), orjson.loads(line)))
+                    offset += len(line)
+                inserted += store(path.name, batch)
                 _offset_write(path, offset)  # after the commit: a kill before it redoes them
             source.seek(offset)
     if gone:
         path.unlink()
         _offset_path(path).unlink(missing_ok=True)
+        forget(path.name)
     return inserted
 
 

@@ -11,7 +11,11 @@ METER_CHOICES = [(code, code) for code in METERS]
 
 
 class UsageEvent(models.Model):
-    """One recorded usage event. Exactly one row per (tenant, idempotency_key), ever."""
+    """Recorded usage. Exactly one row per (tenant, idempotency_key), ever.
+
+    A row is one event, or, for predictions whose keys were made up (no client
+    `Idempotency-Key`), the sum of the events of one drained batch that share tenant, meter,
+    dimensions and minute (`event_count` of them; billing.drain)."""
 
     id = models.BigAutoField(primary_key=True)
     tenant = models.ForeignKey(
@@ -25,6 +29,7 @@ class UsageEvent(models.Model):
     dimensions = models.JSONField(default=dict, blank=True)
     dims_key = models.CharField(max_length=64, help_text="canonical form of dimensions")
     rolled_up = models.BooleanField(default=False)
+    event_count = models.PositiveIntegerField(default=1, help_text="recorded events it sums")
 
     class Meta:
         constraints = [
@@ -328,3 +333,23 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.type})"
+
+
+class UsageDrainMark(models.Model):
+    """A range of a usage source (an inbox file's byte offsets, a Redis stream's entry ids)
+    whose events are stored, committed with them (billing.drain): a batch drained again after
+    its drainer died between the commit and the acknowledgement is recognized and skipped.
+    Marks are deleted once the source can no longer hand those events out again."""
+
+    source = models.CharField(max_length=200)
+    first = models.CharField(max_length=40)
+    last = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "first"], name="usage_drain_mark_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.first}..{self.last}"

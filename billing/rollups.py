@@ -61,7 +61,7 @@ def _upsert_sql(model) -> str:
 def _pending_sql() -> str:
     table = connection.ops.quote_name(UsageEvent._meta.db_table)
     return (
-        "SELECT id, tenant_id, meter, quantity, occurred_at, dims_key, dimensions "  # noqa: S608
+        "SELECT id, tenant_id, meter, quantity, occurred_at, dims_key, dimensions, event_count "  # noqa: S608
         f"FROM {table} WHERE NOT rolled_up ORDER BY id LIMIT %s"
     )
 
@@ -82,7 +82,7 @@ def rollup_pending_usage(*, batch_size: int = 5000) -> RollupResult:
             _add_to_rollups(rows)
             _mark_rolled_up([r[0] for r in rows])
             _mark_late_periods(rows)
-        result.events += len(rows)
+        result.events += sum(r[7] for r in rows)
         result.tenants.update(r[1] for r in rows)
         if len(rows) < batch_size:
             break
@@ -107,13 +107,13 @@ def _utc(value: datetime | str) -> datetime:
 def _add_to_rollups(rows: list[tuple]) -> None:
     hourly: dict[tuple, list] = {}
     daily: dict[tuple, list] = {}
-    for _, tenant_id, meter, quantity, occurred_at, dims_key, dims in rows:
+    for _, tenant_id, meter, quantity, occurred_at, dims_key, dims, count in rows:
         hour = occurred_at.replace(minute=0, second=0, microsecond=0)
         day = hour.replace(hour=0)
         for buckets, bucket in ((hourly, hour), (daily, day)):
             entry = buckets.setdefault((tenant_id, meter, bucket, dims_key), [0, 0, dims])
             entry[0] += quantity
-            entry[1] += 1
+            entry[1] += count
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:

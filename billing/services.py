@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from billing.drain import drain_usage_inbox, drain_usage_stream, marks_prune
 from billing.invoicing import invoice_finalize, periods_to_close
 from billing.rollups import rebuild_rollups, rollup_pending_usage
 from billing.spend import spend_refresh
@@ -12,8 +13,6 @@ from billing.stripe_sync import invoice_push_to_stripe
 from billing.usage import (
     PreparedUsage,
     UsageRecordResult,
-    drain_usage_inbox,
-    drain_usage_stream,
     usage_commit,
     usage_prepare,
     usage_record,
@@ -78,6 +77,7 @@ def usage_process() -> int:
         drain_usage_stream()
     elif settings.MAAS_USAGE_SINK == "inbox":
         drain_usage_inbox()
+    marks_prune()
     result = rollup_pending_usage()
     for tenant in tenants_by_id(set(result.tenants)):
         try:

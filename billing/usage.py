@@ -19,8 +19,6 @@ See docs/billing.md for the measurements behind the choice.
 
 import hashlib
 import logging
-import os
-import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,14 +28,14 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from billing.inbox import inbox_append, inbox_drain
+from billing.inbox import inbox_append
 from billing.meters import Meter, get_meter
 from billing.models import UsageEvent
 from maas.ratelimit import StreamEntry
-from maas.redis_calls import RedisScript, redis_call, redis_client
+from maas.redis_calls import RedisScript, redis_call
 
 log = logging.getLogger("maas.billing.usage")
 
@@ -137,7 +135,7 @@ def usage_prepare(
         raise ValueError("occurred_at must be timezone-aware")
     dims = checked_dimensions(meter_def, dimensions)
     tenant_id = getattr(tenant, "pk", tenant)
-    payload = _event(tenant_id, meter, minor, idempotency_key, occurred_at, dims)
+    payload = _event(tenant_id, meter, minor, idempotency_key, occurred_at, dims, new_key)
     return PreparedUsage(
         tenant_id, meter, minor, idempotency_key, occurred_at, dims, new_key, payload
     )
@@ -193,18 +191,21 @@ def usage_commit(usage: PreparedUsage) -> UsageRecordResult:
     )
 
 
-def _event(tenant_id, meter, minor, key, occurred_at, dims) -> bytes:
-    """An event as the stream and the inbox carry it (insert_events reads it back)."""
-    return orjson.dumps(
-        {"t": tenant_id, "m": meter, "q": minor, "k": key, "o": occurred_at.isoformat(), "d": dims}
-    )
+def _event(tenant_id, meter, minor, key, occurred_at, dims, new_key) -> bytes:
+    """An event as the stream and the inbox carry it (billing.drain reads it back). `"n"`: its
+    key was made up, so the drain may store it summed with others (billing.drain)."""
+    event = {"t": tenant_id, "m": meter, "q": minor, "k": key, "o": occurred_at.isoformat()}
+    event["d"] = dims
+    if new_key:
+        event["n"] = 1
+    return orjson.dumps(event)
 
 
 # --- database sink -----------------------------------------------------------------------------
 
 
-_ROW_PLACEHOLDERS = "(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-_BATCH_ROWS = 500  # 4,500 parameters: within SQLite's limit of 32,766
+_ROW_PLACEHOLDERS = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_BATCH_ROWS = 500  # 5,000 parameters: within SQLite's limit of 32,766
 
 
 @cache
@@ -212,14 +213,15 @@ def _insert_sql(rows: int = 1) -> str:
     table = connection.ops.quote_name(UsageEvent._meta.db_table)
     return (
         f"INSERT INTO {table} (tenant_id, meter, quantity, idempotency_key, occurred_at, "  # noqa: S608
-        "recorded_at, dimensions, dims_key, rolled_up) VALUES "
+        "recorded_at, dimensions, dims_key, rolled_up, event_count) VALUES "
         + ", ".join([_ROW_PLACEHOLDERS] * rows)
         + " ON CONFLICT (tenant_id, idempotency_key) DO NOTHING"
     )
 
 
-def _row(tenant_id, meter, minor, key, occurred_at, dims, dims_key, now) -> list:
-    """`now`: the recorded_at, already adapted for the database (one value for a batch)."""
+def _row(tenant_id, meter, minor, key, occurred_at, dims, dims_key, now, count=1) -> list:
+    """`now`: the recorded_at, already adapted for the database (one value for a batch);
+    `count`: how many events the row sums (billing.drain)."""
     return [
         tenant_id,
         meter,
@@ -230,6 +232,7 @@ def _row(tenant_id, meter, minor, key, occurred_at, dims, dims_key, now) -> list
         orjson.dumps(dims).decode(),
         dims_key,
         False,
+        count,
     ]
 
 
@@ -248,14 +251,18 @@ def _record_in_database(tenant_id, meter, minor, key, occurred_at, dims, dims_ke
 
 
 def insert_events(rows: Iterable[dict[str, Any]]) -> int:
-    """Inserts drained events (dicts as the stream carries them); returns how many were new."""
+    """Inserts drained events (dicts as the stream carries them, `"c"`: how many events one
+    sums, billing.drain); returns how many rows were new."""
     now = _now_adapted()
     params = []
     for e in rows:
         meter = get_meter(e["m"])
         dims, dims_key = canonical_dimensions(meter, e.get("d"))
         occurred = datetime.fromisoformat(e["o"])
-        params.append(_row(e["t"], e["m"], int(e["q"]), e["k"], occurred, dims, dims_key, now))
+        count = int(e.get("c", 1))
+        params.append(
+            _row(e["t"], e["m"], int(e["q"]), e["k"], occurred, dims, dims_key, now, count)
+        )
     if not params:
         return 0
     inserted = 0
@@ -287,77 +294,3 @@ def _record_in_stream(
         f"{stream}:key:{tenant_id}:{key}", stream, payload, settings.MAAS_USAGE_DEDUPE_SECONDS
     )
     return UsageRecordResult(recorded=bool(added), sink="stream")
-
-
-def drain_usage_stream(*, batch_size: int = 1000, claim_idle_ms: int = 30_000) -> int:
-    """Moves events from the Redis stream into the database; returns how many were new.
-
-    An entry is acknowledged and deleted only after the transaction holding its row commits.
-    A drainer killed in between leaves it pending; the next drain claims pending entries idle
-    for `claim_idle_ms` and inserts them again, which ON CONFLICT turns into a no-op.
-    """
-    import redis
-
-    client = redis_client()
-    stream = settings.MAAS_USAGE_STREAM
-    try:
-        client.xgroup_create(stream, GROUP, id="0", mkstream=True)
-    except redis.ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
-    consumer = f"{socket.gethostname()}-{os.getpid()}"
-    inserted = 0
-    start = "0-0"
-    while True:  # first, entries a dead drainer read but never acknowledged
-        start, claimed, *_ = client.xautoclaim(
-            stream, GROUP, consumer, min_idle_time=claim_idle_ms, start_id=start, count=batch_size
-        )
-        inserted += _process(client, stream, claimed)
-        if start in (b"0-0", "0-0"):
-            break
-    while True:
-        response = client.xreadgroup(GROUP, consumer, {stream: ">"}, count=batch_size)
-        entries = response[0][1] if response else []
-        if not entries:
-            break
-        inserted += _process(client, stream, entries)
-    return inserted
-
-
-def _process(client, stream: str, entries) -> int:
-    entries = [(entry_id, fields) for entry_id, fields in entries if fields]
-    if not entries:
-        return 0
-    events = [orjson.loads(fields[b"e"]) for _, fields in entries]
-    with transaction.atomic():
-        inserted = insert_events(_of_existing_tenants(events))
-    ids = [entry_id for entry_id, _ in entries]
-    client.xack(stream, GROUP, *ids)
-    client.xdel(stream, *ids)
-    return inserted
-
-
-def drain_usage_inbox(*, batch_size: int = 1000) -> int:
-    """Moves events from the inbox into the database; returns how many were new.
-
-    The inbox remembers how far it was drained only after the transaction holding a batch
-    commits; a drainer killed in between leaves the batch to the next drain, whose insert of
-    it is a no-op."""
-
-    def insert(events: list[dict]) -> int:
-        with transaction.atomic():
-            return insert_events(_of_existing_tenants(events))
-
-    return inbox_drain(insert, batch_size)
-
-
-def _of_existing_tenants(events: list[dict]) -> list[dict]:
-    """Events of a tenant deleted since they were recorded cannot be stored (and must not block
-    the stream); they are logged and dropped with their tenant."""
-    from tenants.selectors import tenant_ids_existing
-
-    wanted = {e["t"] for e in events}
-    existing = tenant_ids_existing(wanted)
-    for tenant_id in wanted - existing:
-        log.warning("dropping usage of deleted tenant %s", tenant_id)
-    return [e for e in events if e["t"] in existing]

@@ -3,7 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from billing.models import BillingAccount, MeterPrice, PriceBook
+from django.db.models import Sum
+
+from billing.models import BillingAccount, MeterPrice, PriceBook, UsageEvent
 from billing.services import usage_record
 from tests.factories import TenantFactory
 
@@ -70,3 +72,8 @@ def record(
         dimensions=dims or None,
         new_key=new_key,
     )
+
+
+def events_stored(**filters) -> int:
+    """How many recorded events the usage table holds (a drained row may sum several)."""
+    return UsageEvent.objects.filter(**filters).aggregate(n=Sum("event_count"))["n"] or 0

@@ -15,7 +15,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maas.settings")
 django.setup()
 
-from billing import usage  # noqa: E402
+from billing import drain  # noqa: E402
 
 
 def die(*args, **kwargs) -> None:
@@ -25,7 +25,7 @@ def die(*args, **kwargs) -> None:
 def main() -> None:
     sink, point = sys.argv[1], sys.argv[2]
     if point == "after_read":
-        usage.insert_events = die
+        drain.insert_events = die
     elif sink == "stream":
         import redis
 
@@ -34,8 +34,8 @@ def main() -> None:
         from billing import inbox
 
         inbox._offset_write = die
-    drain = usage.drain_usage_stream if sink == "stream" else usage.drain_usage_inbox
-    drain(batch_size=100)
+    run = drain.drain_usage_stream if sink == "stream" else drain.drain_usage_inbox
+    run(batch_size=100)
 
 
 if __name__ == "__main__":

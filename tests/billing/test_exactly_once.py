@@ -9,7 +9,7 @@ from django.conf import settings
 
 from billing.models import UsageDaily, UsageEvent
 from billing.services import drain_usage_inbox, drain_usage_stream, usage_process
-from tests.billing.conftest import record
+from tests.billing.conftest import events_stored, record
 from tests.billing.subprocess_env import ROOT, child_env
 from tests.factories import TenantFactory
 
@@ -44,7 +44,7 @@ def test_concurrent_duplicates_from_two_processes_count_once(sink):
     said_recorded = [int(out.strip().splitlines()[-1]) for out, _ in outputs]
     assert sum(said_recorded) == count  # each key was "recorded" by exactly one process
     usage_process()
-    assert UsageEvent.objects.filter(tenant=tenant).count() == count
+    assert events_stored(tenant=tenant) == count
     assert sum(UsageDaily.objects.filter(tenant=tenant).values_list("quantity", flat=True)) == count
 
 
@@ -70,13 +70,13 @@ def test_a_drainer_killed_midway_loses_nothing_and_counts_nothing_twice(drained_
     )
     assert killed.returncode == 137, killed.stderr[-2000:]
     expected_after_kill = 100 if crash_point == "after_commit" else 0
-    assert UsageEvent.objects.filter(tenant=tenant).count() == expected_after_kill
+    assert events_stored(tenant=tenant) == expected_after_kill
     if drained_sink == "stream":  # the next drainer takes over what the dead one held
         drain_usage_stream(claim_idle_ms=0)
         drain_usage_stream(claim_idle_ms=0)
     else:
         drain_usage_inbox()
-    assert UsageEvent.objects.filter(tenant=tenant).count() == 300
+    assert events_stored(tenant=tenant) == 300
     usage_process()
     assert sum(UsageDaily.objects.filter(tenant=tenant).values_list("quantity", flat=True)) == 600
 
