@@ -2,7 +2,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-
 from django.db.models import Sum
 
 from billing.models import BillingAccount, MeterPrice, PriceBook, UsageEvent
