@@ -119,9 +119,9 @@ def run_recorders(env: dict, tenant_id: str, processes: int, calls: int, tag: st
 
 
 def drain_throughput(sink: str) -> float:
-    from billing.drain import drain_usage_inbox, drain_usage_stream
+    from billing.drain import drain_usage_inbox, drain_usage_redis
 
-    drain = drain_usage_stream if sink == "stream" else drain_usage_inbox
+    drain = drain_usage_redis if sink == "stream" else drain_usage_inbox
     started = time.perf_counter()
     drained = 0
     while stored := drain(batch_size=1000):  # events stored (a row may sum several)

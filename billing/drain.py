@@ -16,12 +16,24 @@ transaction as its rows, and every batch skips positions already marked. The che
 insert run under billing's lock, so two drainers never both store a position. A batch that is
 not one contiguous range of its source (entries claimed from a dead consumer) marks each
 position it stores, so a range can never cover an event that another batch holds.
+
+The inbox writes such an event as a tally line (its sum's field and its quantity,
+billing.usage), which the drain sums without reading the event as JSON. With Redis, such
+events are summed before any drain sees them: the web process adds each to a
+sum per tenant, meter, dimensions and minute in a hash, the usage tally (billing.usage), so the
+stream carries only events with keys of their own. The drain takes the hash whole (renames it,
+in one script that also lists it in a set of taken hashes, so web processes start a new one)
+and stores its sums under keys made of the taken hash's name and the sum's, then deletes it:
+a drainer killed after the commit leaves the hash listed, and the next one finds its keys
+already stored.
 """
 
+import hashlib
 import logging
 import os
 import socket
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -30,10 +42,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.inbox import inbox_drain
-from billing.models import UsageDrainMark
+from billing.models import UsageDrainMark, UsageEvent
 from billing.rollups import billing_lock
-from billing.usage import insert_events
-from maas.redis_calls import redis_client
+from billing.usage import inbox_line_read, insert_events, tally_field, usage_tally_key
+from maas.redis_calls import RedisScript, redis_client
 
 log = logging.getLogger("maas.billing.drain")
 
@@ -41,7 +53,9 @@ GROUP = "billing"  # the stream's consumer group
 MARKS_KEPT = timedelta(days=7)  # a mark the drain failed to delete is pruned after this
 
 Position = tuple[int, int]
-Batch = list[tuple[str, dict[str, Any]]]  # (position in the source, event), in order
+# An event, or a tally line's (field, quantity): billing.usage.inbox_line_read.
+Event = dict[str, Any] | tuple[bytes, int]
+Batch = list[tuple[str, Event]]  # (position in the source, event), in order
 
 
 def position(text: str) -> Position:
@@ -65,17 +79,29 @@ def batch_store(
         billing_lock()
         marks = UsageDrainMark.objects.filter(source=source).values_list("first", "last")
         ranges = [(position(low), position(high)) for low, high in marks]
-        fresh = [
-            (at, event)
-            for at, event in batch
-            if not any(low <= position(at) <= high for low, high in ranges)
-        ]
+        first, last = position(batch[0][0]), position(batch[-1][0])
+        if not any(low <= last and first <= high for low, high in ranges):
+            fresh = batch  # no mark reaches into the batch's span: the usual case
+        else:
+            fresh = [
+                (at, event)
+                for at, event in batch
+                if not any(low <= position(at) <= high for low, high in ranges)
+            ]
         if not fresh:
             return 0, []
-        events = _of_existing_tenants([event for _, event in fresh])
-        summed = [e for e in events if e.get("n")]
-        sums = _sums(summed, key_prefix=f"{source}@{fresh[0][0]}")
-        stored = insert_events(e for e in events if not e.get("n"))
+        whole, tallied = [], []
+        for _, event in fresh:
+            if isinstance(event, tuple):
+                tallied.append(event)
+            elif event.get("n"):  # a made-up key, written as JSON (before tally lines)
+                dims = event.get("d") or {}
+                at = datetime.fromisoformat(event["o"])
+                tallied.append((tally_field(event["t"], event["m"], at, dims), int(event["q"])))
+            else:
+                whole.append(event)
+        sums = _of_existing_tenants(_sums(tallied, key_prefix=f"{source}@{fresh[0][0]}"))
+        stored = insert_events(_of_existing_tenants(whole))
         if insert_events(sums) != len(sums):  # keys of a position never stored: cannot happen
             raise RuntimeError(f"usage drain: a sum of {source} was stored before")
         if contiguous and len(fresh) == len(batch):
@@ -87,28 +113,30 @@ def batch_store(
         )
         if sequential:
             UsageDrainMark.objects.filter(source=source).exclude(first=spans[0][0]).delete()
-    return stored + len(summed), spans
+    return stored + sum(e["c"] for e in sums), spans
 
 
-def _sums(events: list[dict], *, key_prefix: str) -> list[dict]:
-    """Events summed per tenant, meter, dimensions and minute, in the drain's event form, each
-    keyed `{key_prefix}:{n}` and counting the events it holds."""
-    groups: dict[tuple, list] = {}
-    for e in events:
-        moment = datetime.fromisoformat(e["o"]).astimezone(UTC)
-        minute = moment.replace(second=0, microsecond=0)
-        dims = e.get("d") or {}
-        key = (e["t"], e["m"], minute, orjson.dumps(dims, option=orjson.OPT_SORT_KEYS))
-        group = groups.get(key)
+def _sums(tallied: list[tuple[bytes, int]], *, key_prefix: str) -> list[dict]:
+    """(tally field, quantity) pairs summed per field (tenant, meter, minute, dimensions), in
+    the drain's event form, each keyed `{key_prefix}:{n}` and counting the events it holds."""
+    groups: dict[bytes, list[int]] = {}
+    for field, quantity in tallied:
+        group = groups.get(field)
         if group is None:
-            groups[key] = [int(e["q"]), 1, dims]
+            groups[field] = [quantity, 1]
         else:
-            group[0] += int(e["q"])
+            group[0] += quantity
             group[1] += 1
     return [
-        {"t": t, "m": m, "q": q, "k": f"{key_prefix}:{n}", "o": minute.isoformat(), "d": d, "c": c}
-        for n, ((t, m, minute, _), (q, c, d)) in enumerate(groups.items())
+        _sum_event(field, quantity, count, f"{key_prefix}:{n}")
+        for n, (field, (quantity, count)) in enumerate(groups.items())
     ]
+
+
+def _sum_event(field: bytes, quantity: int, count: int, key: str) -> dict[str, Any]:
+    """A sum of events, keyed `key`, in the form insert_events takes."""
+    tenant_id, meter, minute, dims = orjson.loads(field)
+    return {"t": tenant_id, "m": meter, "q": quantity, "k": key, "o": minute, "d": dims, "c": count}
 
 
 def marks_prune() -> int:
@@ -128,6 +156,78 @@ def _of_existing_tenants(events: list[dict]) -> list[dict]:
     for tenant_id in wanted - existing:
         log.warning("dropping usage of deleted tenant %s", tenant_id)
     return [e for e in events if e["t"] in existing]
+
+
+# --- Redis: the tally, then the stream -----------------------------------------------------------
+
+
+def drain_usage_redis(*, batch_size: int = 1000, claim_idle_ms: int = 30_000) -> int:
+    """Moves the usage Redis holds (the tally's sums, then the stream's events) into the
+    database; returns how many events were new."""
+    return drain_usage_tally() + drain_usage_stream(
+        batch_size=batch_size, claim_idle_ms=claim_idle_ms
+    )
+
+
+# KEYS: the tally, a new name for it, the set of taken tallies. Returns the taken ones' names.
+_TAKE_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('RENAME', KEYS[1], KEYS[2])
+  redis.call('SADD', KEYS[3], KEYS[2])
+end
+return redis.call('SMEMBERS', KEYS[3])
+"""
+_take_script = RedisScript(_TAKE_LUA, keys=3)
+
+
+def drain_usage_tally() -> int:
+    """Stores the tally's sums (and those of tallies taken by a drainer that died before it
+    deleted them); returns how many events they hold that were new."""
+    tally = usage_tally_key()
+    taken = f"{tally}:taken"
+    names = _take_script(tally, f"{taken}:{uuid.uuid4().hex}", taken)
+    client = redis_client()
+    stored = 0
+    for name in sorted(n.decode() if isinstance(n, bytes) else n for n in names):
+        stored += _tally_store(name, client.hgetall(name))
+        _tally_forget(client, taken, name)
+    return stored
+
+
+def _tally_store(name: str, sums: dict[bytes, bytes]) -> int:
+    batch = name.rsplit(":", 1)[1]
+    events = [
+        _sum_event(
+            field,
+            int(quantity),
+            int(sums[b"#" + field]),
+            f"tally:{batch}:{hashlib.blake2b(field, digest_size=8).hexdigest()}",
+        )
+        for field, quantity in sums.items()
+        if not field.startswith(b"#")  # an event count, read with its sum
+    ]
+    if not events:
+        return 0
+    with transaction.atomic():
+        billing_lock()  # the check and the insert, one drainer at a time
+        events = _of_existing_tenants(events)
+        known = set(
+            UsageEvent.objects.filter(
+                tenant_id__in={e["t"] for e in events},
+                idempotency_key__in=[e["k"] for e in events],
+            ).values_list("idempotency_key", flat=True)
+        )
+        fresh = [e for e in events if e["k"] not in known]
+        insert_events(fresh)
+    return sum(e["c"] for e in fresh)
+
+
+def _tally_forget(client, taken: str, name: str) -> None:
+    """Deletes a stored tally and its listing, together."""
+    pipe = client.pipeline(transaction=True)
+    pipe.delete(name)
+    pipe.srem(taken, name)
+    pipe.execute()
 
 
 # --- the Redis stream --------------------------------------------------------------------------
@@ -187,14 +287,17 @@ def _stream_batch(client, stream: str, entries, *, contiguous: bool) -> int:
 # --- the inbox ---------------------------------------------------------------------------------
 
 
-def drain_usage_inbox(*, batch_size: int = 1000) -> int:
-    """Moves events from the inbox into the database; returns how many were new.
+def drain_usage_inbox(*, batch_size: int = 20_000) -> int:
+    """Moves events from the inbox into the database; returns how many were new. Its lines
+    are tally lines (made-up keys only), summed without parsing each one, so a batch's cost is
+    its few sums' rows: hence batches of 20,000.
 
     The inbox remembers how far it was drained only after the transaction holding a batch
     commits; a drainer killed in between leaves the batch to the next drain, which finds it
     marked and moves on."""
 
-    def store(file: str, batch: Batch) -> int:
+    def store(file: str, lines: list[tuple[str, bytes]]) -> int:
+        batch = [(at, inbox_line_read(line)) for at, line in lines]
         return batch_store(f"inbox:{file}", batch, contiguous=True, sequential=True)[0]
 
     def forget(file: str) -> None:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from billing.drain import drain_usage_inbox, drain_usage_stream, marks_prune
+from billing.drain import drain_usage_inbox, drain_usage_redis, drain_usage_stream, marks_prune
 from billing.invoicing import invoice_finalize, periods_to_close
 from billing.rollups import rebuild_rollups, rollup_pending_usage
 from billing.spend import spend_refresh
@@ -24,6 +24,7 @@ __all__ = [
     "PreparedUsage",
     "UsageRecordResult",
     "drain_usage_inbox",
+    "drain_usage_redis",
     "drain_usage_stream",
     "invoice_finalize",
     "invoice_push_to_stripe",
@@ -74,7 +75,7 @@ def usage_process() -> int:
     from tenants.selectors import tenants_by_id
 
     if settings.MAAS_USAGE_SINK == "stream":
-        drain_usage_stream()
+        drain_usage_redis()
     elif settings.MAAS_USAGE_SINK == "inbox":
         drain_usage_inbox()
     marks_prune()

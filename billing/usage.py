@@ -8,12 +8,16 @@ Three sinks, chosen per call:
   line appended to a file of the process's own (billing.inbox), drained into the same table
   with the same ON CONFLICT rule; an event with a caller's key goes to the database, whose
   unique key says at once whether it is a repeat.
-- stream: one round trip to Redis running a Lua script that claims the idempotency key
-  (`SET NX`, kept MAAS_USAGE_DEDUPE_SECONDS) and appends the event to a stream (`XADD`). Redis
-  runs with AOF, so the event survives the web process being killed right after it answers.
-  A `billing` worker drains the stream into the same table with the same ON CONFLICT rule, so
-  the database stays the one arbiter of "exactly once" (a key whose Redis claim expired and is
-  retried is still counted once).
+- stream (with `REDIS_URL`): for an event with a made-up key, one round trip adding its quantity
+  to a sum per tenant, meter, dimensions and minute in a Redis hash, the usage *tally*
+  (`HINCRBY`, and 1 to the sum's event count); predictions are thousands a second and nothing
+  prices them one by one. For an event with a caller's key, one round trip running a Lua script
+  that claims the key (`SET NX`, kept MAAS_USAGE_DEDUPE_SECONDS) and appends the event to a
+  stream (`XADD`). Redis runs with AOF, so either survives the web process being killed right
+  after it answers. A `billing` worker drains both into the same table (billing.drain): the
+  tally's sums under keys naming the drained hash, the stream's events with the same ON
+  CONFLICT rule, so the database stays the one arbiter of "exactly once" (a key whose Redis
+  claim expired and is retried is still counted once).
 See docs/billing.md for the measurements behind the choice.
 """
 
@@ -21,7 +25,7 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -34,8 +38,8 @@ from django.utils import timezone
 from billing.inbox import inbox_append
 from billing.meters import Meter, get_meter
 from billing.models import UsageEvent
-from maas.ratelimit import StreamEntry
-from maas.redis_calls import RedisScript, redis_call
+from maas.ratelimit import TallyEntry, tally_lua
+from maas.redis_calls import RedisScript
 
 log = logging.getLogger("maas.billing.usage")
 
@@ -92,21 +96,62 @@ class PreparedUsage:
     occurred_at: datetime
     dims: dict[str, str]
     new_key: bool
-    payload: bytes  # the event as the stream and the inbox carry it
 
     @property
-    def stream_entry(self) -> StreamEntry | None:
-        """The event as a Redis stream entry, when recording it would be that one append (the
-        stream sink, outside a transaction, a key no repeat can come with): the caller may
-        then append it in a round trip it makes anyway (maas.admission) and skip
+    def payload(self) -> bytes:
+        """The event as the stream and the inbox carry it."""
+        return _event(
+            self.tenant_id,
+            self.meter,
+            self.minor,
+            self.idempotency_key,
+            self.occurred_at,
+            self.dims,
+            self.new_key,
+        )
+
+    @property
+    def tally_entry(self) -> TallyEntry | None:
+        """The event as an addition to the usage tally, when recording it would be that one
+        addition (the stream sink, outside a transaction, a key no repeat can come with): the
+        caller may then add it in a round trip it makes anyway (maas.admission) and skip
         `usage_commit`. None otherwise."""
         if not self.new_key or _sink() != "stream":
             return None
-        return StreamEntry(settings.MAAS_USAGE_STREAM, self.payload)
+        return TallyEntry(usage_tally_key(), self.tally_field, self.minor)
+
+    @property
+    def tally_field(self) -> bytes:
+        """The sum this event is added to (`tally_field`)."""
+        return tally_field(self.tenant_id, self.meter, self.occurred_at, self.dims)
+
+    @property
+    def inbox_line(self) -> bytes:
+        """The event as the inbox keeps it: a tally line when its key was made up (the drain
+        sums those without reading them as JSON), else its JSON."""
+        if self.new_key:
+            return b"+%s %d" % (self.tally_field, self.minor)
+        return self.payload
 
     def commit(self) -> "UsageRecordResult":
         """Records the event (`usage_commit`)."""
         return usage_commit(self)
+
+
+def tally_field(tenant_id: str, meter: str, occurred_at: datetime, dims: dict[str, str]) -> bytes:
+    """What events with made-up keys are summed by, in the Redis tally and the inbox: tenant,
+    meter, UTC minute and dimensions, as JSON (billing.drain reads it back)."""
+    minute = occurred_at.astimezone(UTC).replace(second=0, microsecond=0)
+    return orjson.dumps([tenant_id, meter, minute.isoformat(), dims])
+
+
+def inbox_line_read(line: bytes) -> dict[str, Any] | tuple[bytes, int]:
+    """An inbox line back (`PreparedUsage.inbox_line`): a tally line as (field, quantity), an
+    event as its dict."""
+    if line[:1] == b"+":
+        field, _, quantity = line[1:].rstrip(b"\n").rpartition(b" ")
+        return field, int(quantity)
+    return orjson.loads(line)
 
 
 def _sink() -> str:
@@ -135,10 +180,7 @@ def usage_prepare(
         raise ValueError("occurred_at must be timezone-aware")
     dims = checked_dimensions(meter_def, dimensions)
     tenant_id = getattr(tenant, "pk", tenant)
-    payload = _event(tenant_id, meter, minor, idempotency_key, occurred_at, dims, new_key)
-    return PreparedUsage(
-        tenant_id, meter, minor, idempotency_key, occurred_at, dims, new_key, payload
-    )
+    return PreparedUsage(tenant_id, meter, minor, idempotency_key, occurred_at, dims, new_key)
 
 
 def usage_record(
@@ -154,9 +196,9 @@ def usage_record(
     """Records one usage event. A repeat of an idempotency key is a no-op that says so.
 
     `new_key=True`: the caller made the key up just now (the predict path without a client
-    key), so no repeat can come; the stream then skips its dedupe claim, which would otherwise
-    keep one Redis key per prediction for MAAS_USAGE_DEDUPE_SECONDS. The database still stores
-    an event once."""
+    key), so no repeat can come: the event may be stored summed with others (the inbox's
+    drain, the Redis tally), and needs no dedupe claim, which would otherwise keep one Redis key
+    per prediction for MAAS_USAGE_DEDUPE_SECONDS."""
     usage = usage_prepare(
         tenant=tenant,
         meter=meter,
@@ -184,11 +226,12 @@ def usage_commit(usage: PreparedUsage) -> UsageRecordResult:
             dimensions_key(dims),
         )
     if sink == "inbox" and usage.new_key:  # a key made up for this event: never a repeat
-        inbox_append(usage.payload)
+        inbox_append(usage.inbox_line)
         return UsageRecordResult(recorded=True, sink=sink)
-    return _record_in_stream(
-        usage.tenant_id, usage.idempotency_key, usage.payload, new_key=usage.new_key
-    )
+    if usage.new_key:
+        _tally_script(usage_tally_key(), usage.tally_field, usage.minor)
+        return UsageRecordResult(recorded=True, sink=sink)
+    return _record_in_stream(usage.tenant_id, usage.idempotency_key, usage.payload)
 
 
 def _event(tenant_id, meter, minor, key, occurred_at, dims, new_key) -> bytes:
@@ -279,15 +322,16 @@ def insert_events(rows: Iterable[dict[str, Any]]) -> int:
 
 
 _record_script = RedisScript(_RECORD_LUA, keys=2)
+_tally_script = RedisScript(tally_lua("KEYS[1]", "ARGV[1]", "ARGV[2]"), keys=1)
 
 
-def _record_in_stream(
-    tenant_id: str, key: str, payload: bytes, *, new_key: bool
-) -> UsageRecordResult:
+def usage_tally_key() -> str:
+    """The Redis hash that sums events with made-up keys until the drain takes it."""
+    return f"{settings.MAAS_USAGE_STREAM}:tally"
+
+
+def _record_in_stream(tenant_id: str, key: str, payload: bytes) -> UsageRecordResult:
     stream = settings.MAAS_USAGE_STREAM
-    if new_key:  # no repeat can come: no claim to keep
-        redis_call("XADD", stream, "*", "e", payload)
-        return UsageRecordResult(recorded=True, sink="stream")
     # If a reply is lost after the script ran, a retry finds the key claimed and answers "not
     # recorded": the event is still counted exactly once.
     added = _record_script(

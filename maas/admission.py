@@ -65,7 +65,7 @@ from maas.logging import BatchedLines, accept_request_id, request_id_var
 from maas.metrics import request_observe
 from maas.models import IdempotencyRecord
 from maas.principal import Principal
-from maas.ratelimit import PendingCount, RateLimitState, StreamEntry, rate_limit_start
+from maas.ratelimit import PendingCount, RateLimitState, TallyEntry, rate_limit_start
 from maas.scopes import Scope
 from maas.waiting import wait_rerun
 
@@ -140,9 +140,9 @@ class Metered(Protocol):
     """Usage a handler's work produced, not yet recorded (billing's PreparedUsage)."""
 
     @property
-    def stream_entry(self) -> StreamEntry | None:
-        """The event as one stream append that may ride in the rate-limit count's round trip;
-        None when it must be recorded by `commit`."""
+    def tally_entry(self) -> TallyEntry | None:
+        """The event as one addition to a Redis tally that may ride in the rate-limit count's
+        round trip; None when it must be recorded by `commit`."""
 
     def commit(self) -> object:
         """Records the event (exactly once per its idempotency key)."""
@@ -384,10 +384,10 @@ class _Ticket:
     def __init__(self, principal: Principal, pending: PendingCount, assumed: object):
         self.principal, self.pending, self.assumed = principal, pending, assumed
 
-    def state(self, append: StreamEntry | None = None) -> RateLimitState:
-        """Counts (once); raises _Restart if cached rows changed meanwhile. `append` is added
-        to its stream in the same round trip if the request is admitted."""
-        state = self.pending.state(append, self.assumed)
+    def state(self, tally: TallyEntry | None = None) -> RateLimitState:
+        """Counts (once); raises _Restart if cached rows changed meanwhile. `tally` is added
+        to its sum in the same round trip if the request is admitted."""
+        state = self.pending.state(tally, self.assumed)
         if state.generation != self.assumed:
             raise _Restart()
         return state
@@ -507,12 +507,12 @@ def _run_and_record(request: HttpRequest, ticket: _Ticket, handler: Handler) -> 
     usage = result.usage
     if usage is not None:
         # The rate limit and the caches' generation are settled before any usage is recorded;
-        # with the Redis stream the event rides in the count's round trip, appended only if
-        # the request is admitted under the generation it trusted.
-        state = ticket.state(usage.stream_entry)
+        # with Redis the event rides in the count's round trip, added to the usage tally only
+        # if the request is admitted under the generation it trusted.
+        state = ticket.state(usage.tally_entry)
         if not state.allowed:
             raise rate_limited(state)
-        if not state.appended:
+        if not state.tallied:
             usage.commit()
         if _hooks.spend_admitted is not None:
             _hooks.spend_admitted(ticket.principal.tenant, usage)

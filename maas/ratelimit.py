@@ -3,9 +3,10 @@
 With `REDIS_URL` set, counters live in Redis: one script call per request counts it, sets the
 counter's expiry, and returns the hot-path cache generation (maas.generation) in the same round
 trip. The call is made when the count is first needed (`PendingCount.state`), which on the
-predict path is after the model has run, and it can carry one stream entry (the request's usage
-event) that the script appends only if the request is within the limit and the generation is
-the one the request trusted: a prediction then costs one Redis command. Without Redis (the
+predict path is after the model has run, and it can carry one tally entry (the request's usage,
+added to a sum in a hash: billing.usage) that the script adds only if the request is within the
+limit and the generation is the one the request trusted: a prediction then costs one Redis
+command. Without Redis (the
 embedded default) counts live in the database, shared by every process, but a process does not
 write every request there: it counts locally and adds its count to the shared row when it has
 used a quarter of what was left at its last sync, or after a second. Near the limit that is
@@ -42,7 +43,7 @@ class RateLimitState:
     remaining: int
     reset_seconds: int  # until the current window ends
     generation: object = None  # maas.generation's number, read with the count
-    appended: bool = False  # the entry given to `PendingCount.state` is in its stream
+    tallied: bool = False  # the entry given to `PendingCount.state` was added to its tally
 
     def headers(self) -> dict[str, str]:
         return {
@@ -53,28 +54,38 @@ class RateLimitState:
 
 
 @dataclass(frozen=True, slots=True)
-class StreamEntry:
-    """One entry to add to a Redis stream in the same round trip as a request's count."""
+class TallyEntry:
+    """An amount to add to a sum kept in a Redis hash, in the same round trip as a request's
+    count: `amount` is added to `field` and 1 to `"#" + field` (how many amounts it holds)."""
 
-    stream: str
-    payload: bytes
-    field: str = "e"
+    key: str
+    field: bytes
+    amount: int
 
 
-# KEYS: counter, generation, [stream]; ARGV: window end, [limit, trusted generation, field, payload]
-_COUNT_LUA = """
+def tally_lua(key: str, field: str, amount: str) -> str:
+    """A tally's two increments in Lua (Lua expressions for the hash, field and amount), as the
+    count script runs them and as billing.usage runs them alone."""
+    return (
+        f"redis.call('HINCRBY', {key}, {field}, {amount})\n"
+        f"redis.call('HINCRBY', {key}, '#' .. {field}, 1)\n"
+    )
+
+
+# KEYS: counter, generation, [tally]; ARGV: window end, [limit, trusted generation, field, amount]
+_COUNT_LUA = f"""
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIREAT', KEYS[1], ARGV[1]) end
 local generation = redis.call('GET', KEYS[2]) or '0'
-local appended = 0
+local tallied = 0
 if KEYS[3] and count <= tonumber(ARGV[2]) and generation == ARGV[3] then
-  redis.call('XADD', KEYS[3], '*', ARGV[4], ARGV[5])
-  appended = 1
+{tally_lua("KEYS[3]", "ARGV[4]", "ARGV[5]")}
+  tallied = 1
 end
-return {count, generation, appended}
+return {{count, generation, tallied}}
 """
 _count_script = RedisScript(_COUNT_LUA, keys=2)
-_count_and_append_script = RedisScript(_COUNT_LUA, keys=3)
+_count_and_tally_script = RedisScript(_COUNT_LUA, keys=3)
 # The same answer without counting (a request's second run after a wait: maas.waiting).
 _PEEK_LUA = """
 local count = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -82,29 +93,29 @@ return {count, redis.call('GET', KEYS[2]) or '0', 0}
 """
 _peek_script = RedisScript(_PEEK_LUA, keys=2)
 
-Count = Callable[[StreamEntry | None, object], tuple[int, object, bool]]
+Count = Callable[[TallyEntry | None, object], tuple[int, object, bool]]
 
 
 def _redis_count(bucket: str, window_end: int, limit: int, peek: bool = False) -> Count:
-    def count(append: StreamEntry | None, trusted: object) -> tuple[int, object, bool]:
+    def count(tally: TallyEntry | None, trusted: object) -> tuple[int, object, bool]:
         counter = f"maas:rl:{bucket}"
         if peek:
             n, generation, _ = _peek_script(counter, settings.MAAS_GENERATION_KEY)
             return int(n), generation, False
-        if append is None:
+        if tally is None:
             n, generation, _ = _count_script(counter, settings.MAAS_GENERATION_KEY, window_end + 5)
             return int(n), generation, False
-        n, generation, appended = _count_and_append_script(
+        n, generation, tallied = _count_and_tally_script(
             counter,
             settings.MAAS_GENERATION_KEY,
-            append.stream,
+            tally.key,
             window_end + 5,
             limit,
-            b"" if trusted is None else trusted,  # nothing trusted: nothing appended
-            append.field,
-            append.payload,
+            b"" if trusted is None else trusted,  # nothing trusted: nothing tallied
+            tally.field,
+            tally.amount,
         )
-        return int(n), generation, bool(appended)
+        return int(n), generation, bool(tallied)
 
     return count
 
@@ -176,20 +187,20 @@ class PendingCount:
         """Whether state() answers without a round trip (always, without Redis)."""
         return self._state is not None
 
-    def state(self, append: StreamEntry | None = None, trusted: object = None) -> RateLimitState:
-        """The count. With Redis, `append` rides along and is added to its stream only if the
-        request is within the limit and the generation is still `trusted` (`appended` says
-        whether it was). Once counted, later calls answer the same state and append nothing."""
+    def state(self, tally: TallyEntry | None = None, trusted: object = None) -> RateLimitState:
+        """The count. With Redis, `tally` rides along and is added to its sum only if the
+        request is within the limit and the generation is still `trusted` (`tallied` says
+        whether it was). Once counted, later calls answer the same state and add nothing."""
         if self._state is not None:
             return self._state
-        count, generation, appended = self._count(append, trusted)
+        count, generation, tallied = self._count(tally, trusted)
         self._state = RateLimitState(
             allowed=count <= self.limit,
             limit=self.limit,
             remaining=max(0, self.limit - count),
             reset_seconds=self.reset,
             generation=generation,
-            appended=appended,
+            tallied=tallied,
         )
         return self._state
 
@@ -208,7 +219,7 @@ def rate_limit_start(
     if settings.REDIS_URL:
         return PendingCount(limit, reset, _redis_count(bucket, window_end, limit, peek))
     counted = _database_count(bucket, window_end, limit, now, peek), generation_read(), False
-    pending = PendingCount(limit, reset, lambda append, trusted: counted)
+    pending = PendingCount(limit, reset, lambda tally, trusted: counted)
     pending.state()
     return pending
 

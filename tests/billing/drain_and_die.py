@@ -4,7 +4,8 @@ SIGKILL would leave it: no cleanup, exit status 137) at the given point of the f
     python -m tests.billing.drain_and_die stream|inbox after_read|after_commit
 
 after_read: the batch was taken from the sink and nothing of it was stored.
-after_commit: the batch is stored, but not yet acknowledged (stream) or marked drained (inbox).
+after_commit: the batch is stored, but not yet acknowledged (stream), deleted (the Redis tally) or
+marked drained (inbox).
 """
 
 import os
@@ -30,11 +31,12 @@ def main() -> None:
         import redis
 
         redis.Redis.xack = die
+        drain._tally_forget = die
     else:
         from billing import inbox
 
         inbox._offset_write = die
-    run = drain.drain_usage_stream if sink == "stream" else drain.drain_usage_inbox
+    run = drain.drain_usage_redis if sink == "stream" else drain.drain_usage_inbox
     run(batch_size=100)
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from billing.models import UsageDaily, UsageEvent
-from billing.services import drain_usage_inbox, drain_usage_stream, usage_process
+from billing.services import drain_usage_inbox, drain_usage_redis, usage_process
 from tests.billing.conftest import events_stored, record
 from tests.billing.subprocess_env import ROOT, child_env
 from tests.factories import TenantFactory
@@ -55,12 +55,25 @@ def drained_sink(request, settings):
 
 
 @pytest.mark.parametrize("crash_point", ["after_read", "after_commit"])
-def test_a_drainer_killed_midway_loses_nothing_and_counts_nothing_twice(drained_sink, crash_point):
+@pytest.mark.parametrize(
+    ("sink", "made_up_keys"),
+    [
+        ("inbox", True),  # predictions' events: the inbox holds only those
+        pytest.param("stream", True, marks=needs_redis, id="stream-tally"),  # summed in Redis
+        pytest.param("stream", False, marks=needs_redis, id="stream-own-keys"),  # the stream
+    ],
+)
+def test_a_drainer_killed_midway_loses_nothing_and_counts_nothing_twice(
+    settings, sink, made_up_keys, crash_point
+):
+    settings.MAAS_USAGE_SINK = sink
     tenant = TenantFactory()
-    for i in range(300):  # as predictions record theirs, each with a key made up for it
-        record(tenant, "predictions", 2, key=f"req-{i}", new_key=True, price_tier="standard")
+    for i in range(300):  # made up: as predictions record theirs; else keys of their own
+        record(
+            tenant, "predictions", 2, key=f"req-{i}", new_key=made_up_keys, price_tier="standard"
+        )
     killed = subprocess.run(
-        [sys.executable, "-m", "tests.billing.drain_and_die", drained_sink, crash_point],
+        [sys.executable, "-m", "tests.billing.drain_and_die", sink, crash_point],
         cwd=ROOT,
         env=child_env(DJANGO_SETTINGS_MODULE="maas.settings"),
         capture_output=True,
@@ -69,11 +82,12 @@ def test_a_drainer_killed_midway_loses_nothing_and_counts_nothing_twice(drained_
         check=False,
     )
     assert killed.returncode == 137, killed.stderr[-2000:]
-    expected_after_kill = 100 if crash_point == "after_commit" else 0
-    assert events_stored(tenant=tenant) == expected_after_kill
-    if drained_sink == "stream":  # the next drainer takes over what the dead one held
-        drain_usage_stream(claim_idle_ms=0)
-        drain_usage_stream(claim_idle_ms=0)
+    # The drain reads batches of 100; the tally is taken whole, one batch.
+    batch = 300 if sink == "stream" and made_up_keys else 100
+    assert events_stored(tenant=tenant) == (batch if crash_point == "after_commit" else 0)
+    if sink == "stream":  # the next drainer takes over what the dead one held
+        drain_usage_redis(claim_idle_ms=0)
+        drain_usage_redis(claim_idle_ms=0)
     else:
         drain_usage_inbox()
     assert events_stored(tenant=tenant) == 300
@@ -86,6 +100,6 @@ def test_events_of_a_deleted_tenant_do_not_block_the_drain(drained_sink):
     record(gone, "predictions", 1, key="a", new_key=True)
     record(kept, "predictions", 1, key="b", new_key=True)
     gone.delete()
-    drain = drain_usage_stream if drained_sink == "stream" else drain_usage_inbox
+    drain = drain_usage_redis if drained_sink == "stream" else drain_usage_inbox
     assert drain() == 1
     assert list(UsageEvent.objects.values_list("tenant_id", flat=True)) == [kept.pk]

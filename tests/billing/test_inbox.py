@@ -25,7 +25,7 @@ def event(tenant, key: str) -> bytes:
         dimensions={"price_tier": "light"},
         new_key=True,
     )
-    return prepared.payload
+    return prepared.inbox_line
 
 
 def files(settings) -> list:
@@ -110,8 +110,8 @@ def test_made_up_keys_are_stored_summed_per_model_and_minute(tenant, settings):
 
     from billing.usage import usage_prepare
 
-    def line(quantity: int, model: str, second: int, minute: int = 7) -> bytes:
-        return usage_prepare(
+    def line(quantity: int, model: str, second: int, minute: int = 7, json: bool = False) -> bytes:
+        usage = usage_prepare(
             tenant=tenant,
             meter="predictions",
             quantity=quantity,
@@ -119,9 +119,13 @@ def test_made_up_keys_are_stored_summed_per_model_and_minute(tenant, settings):
             occurred_at=datetime(2026, 12, 6, 10, minute, second, tzinfo=UTC),
             dimensions={"price_tier": "light", "model": model},
             new_key=True,
-        ).payload
+        )
+        return usage.payload if json else usage.inbox_line
 
-    for payload in (line(2, "m1", 1), line(3, "m1", 59), line(5, "m2", 30), line(7, "m1", 0, 8)):
+    # Tally lines, and one as JSON, as versions before them wrote every event: summed alike.
+    lines = (line(2, "m1", 1), line(3, "m1", 59, json=True), line(5, "m2", 30), line(7, "m1", 0, 8))
+    assert lines[0].startswith(b"+") and lines[1].startswith(b"{")
+    for payload in lines:
         inbox.inbox_append(payload)
     assert drain_usage_inbox() == 4
     rows = {

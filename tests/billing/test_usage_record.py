@@ -115,8 +115,8 @@ def test_with_the_inbox_a_callers_key_is_recorded_in_the_database_and_a_repeat_k
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not settings.REDIS_URL, reason="the stream sink needs REDIS_URL")
-def test_a_made_up_key_keeps_no_dedupe_claim_in_redis(tenant, settings):
-    from billing.services import drain_usage_stream
+def test_a_made_up_key_is_tallied_and_keeps_no_dedupe_claim_in_redis(tenant, settings):
+    from billing.services import drain_usage_redis
     from maas.redis_calls import redis_client
 
     settings.MAAS_USAGE_SINK = "stream"
@@ -126,6 +126,9 @@ def test_a_made_up_key_keeps_no_dedupe_claim_in_redis(tenant, settings):
     assert result.recorded and result.sink == "stream"
     claim = f"{settings.MAAS_USAGE_STREAM}:key:{tenant.pk}:made-up"
     assert not redis_client().exists(claim)
-    assert drain_usage_stream() == 1
-    assert UsageEvent.objects.get(tenant=tenant).quantity == 3
-    assert not UsageDrainMark.objects.exists()  # acknowledged: the entry cannot come again
+    assert redis_client().xlen(settings.MAAS_USAGE_STREAM) == 0  # summed, not appended
+    assert drain_usage_redis() == 1
+    event = UsageEvent.objects.get(tenant=tenant)
+    assert (event.quantity, event.event_count) == (3, 1)
+    assert not UsageDrainMark.objects.exists()
+    assert not redis_client().keys(f"{settings.MAAS_USAGE_STREAM}:tally*")  # taken and deleted

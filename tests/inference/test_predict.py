@@ -238,7 +238,7 @@ def test_as_served_each_prediction_is_recorded_once_even_when_run_again(
     """No transaction around the request, as served: the usage goes to the Redis stream, in the
     rate-limit count's round trip, or to the inbox without Redis. A request whose cached rows
     changed while it ran is run again (maas.lean_views) and still recorded once."""
-    from billing.services import drain_usage_inbox, drain_usage_stream
+    from billing.services import drain_usage_inbox, drain_usage_redis
     from billing.usage import PreparedUsage
 
     job, rows, _ = trained
@@ -256,9 +256,9 @@ def test_as_served_each_prediction_is_recorded_once_even_when_run_again(
     assert predict(api, job.model_id, {"inputs": rows[:4]}).status_code == 200
     if settings.REDIS_URL:
         # The first and the third rode with their count. The second learned of the change from
-        # its count's answer, appended nothing, ran again and recorded its event itself.
+        # its count's answer, tallied nothing, ran again and recorded its event itself.
         assert recorded_apart == [3]
-        drain_usage_stream()
+        drain_usage_redis()
     else:
         assert recorded_apart == [2, 3, 4]
         drain_usage_inbox()

@@ -95,26 +95,28 @@ def test_near_the_limit_two_processes_count_exactly(tenant, monkeypatch, databas
     assert rate_limit_hit(tenant.pk, 20, now=start + 0.5).allowed is False
 
 
-def test_with_redis_an_entry_rides_with_the_count_only_when_admitted(tenant, settings):
+def test_with_redis_a_tally_rides_with_the_count_only_when_admitted(tenant, settings):
     if not settings.REDIS_URL:
-        pytest.skip("the count carries an entry only with Redis")
+        pytest.skip("the count carries a tally only with Redis")
     from maas.generation import generation_bump, generation_read
-    from maas.ratelimit import StreamEntry, rate_limit_start
+    from maas.ratelimit import TallyEntry, rate_limit_start
     from maas.redis_calls import redis_call
 
-    stream = settings.MAAS_USAGE_STREAM
+    tally = f"{settings.MAAS_USAGE_STREAM}:tally-test"
     start = (time.time() // WINDOW_SECONDS + 1) * WINDOW_SECONDS
     trusted = generation_read()
-    first = rate_limit_start(tenant.pk, 2, now=start)
-    state = first.state(StreamEntry(stream, b"admitted"), trusted)
-    assert state.allowed and state.appended
-    assert first.state(StreamEntry(stream, b"counted before"), trusted).appended  # the same state
-    stale = rate_limit_start(tenant.pk, 2, now=start + 1)
+    first = rate_limit_start(tenant.pk, 3, now=start)
+    state = first.state(TallyEntry(tally, b"admitted", 5), trusted)
+    assert state.allowed and state.tallied
+    assert first.state(TallyEntry(tally, b"admitted", 7), trusted).tallied  # the same state
+    second = rate_limit_start(tenant.pk, 3, now=start + 0.5)
+    assert second.state(TallyEntry(tally, b"admitted", 2), trusted).tallied
+    stale = rate_limit_start(tenant.pk, 3, now=start + 1)
     generation_bump()
-    state = stale.state(StreamEntry(stream, b"trusted an old generation"), trusted)
-    assert state.allowed and not state.appended and state.generation != trusted
-    over = rate_limit_start(tenant.pk, 2, now=start + 2)
-    state = over.state(StreamEntry(stream, b"over the limit"), generation_read())
-    assert not state.allowed and not state.appended
-    entries = redis_call("XRANGE", stream, "-", "+")  # [id, [field, value]] each
-    assert [fields for _, fields in entries] == [[b"e", b"admitted"]]
+    state = stale.state(TallyEntry(tally, b"trusted an old generation", 1), trusted)
+    assert state.allowed and not state.tallied and state.generation != trusted
+    over = rate_limit_start(tenant.pk, 3, now=start + 2)
+    state = over.state(TallyEntry(tally, b"over the limit", 1), generation_read())
+    assert not state.allowed and not state.tallied
+    # The sum of the two admitted amounts, and how many amounts it holds.
+    assert redis_call("HGETALL", tally) == {b"admitted": b"7", b"#admitted": b"2"}
