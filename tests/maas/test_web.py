@@ -30,6 +30,23 @@ def port_of(url: str) -> int:
     return int(url.rsplit(":", 1)[1])
 
 
+def main_pid(log: Path) -> int:
+    """The server's main process, from granian's log."""
+    return next(
+        int(line.split("main PID: ")[1].rstrip(")\n"))
+        for line in log.read_text().splitlines()
+        if "main PID: " in line
+    )
+
+
+def stopped_old(log: Path, count: int) -> None:
+    """Waits until granian's log says `count` old processes stopped (a reload's last step)."""
+    deadline = time.monotonic() + 60
+    while log.read_text().count("Stopped old worker") < count:
+        assert time.monotonic() < deadline, log.read_text()[-2000:]
+        time.sleep(0.2)
+
+
 def test_a_kept_connection_answers_request_after_request(served):
     client = RawClient(port_of(served))
     for _ in range(3):
@@ -320,24 +337,32 @@ def test_a_reload_under_load_fails_no_request(serve, tmp_path):
     key = ApiKeyFactory(tenant=TenantFactory(requests_per_minute=10**9)).raw
     log = tmp_path / "web.log"
     url = serve(workers=2, log=log)
-    master = next(
-        int(line.split("main PID: ")[1].rstrip(")\n"))
-        for line in log.read_text().splitlines()
-        if "main PID: " in line
-    )
+    master = main_pid(log)
     with LoadLoop(url, key) as load:
         time.sleep(1)
         before = load.ok
         os.kill(master, signal.SIGHUP)  # new processes first, then the old ones stop
-        deadline = time.monotonic() + 60
-        while log.read_text().count("Stopped old worker") < 2:
-            assert time.monotonic() < deadline, log.read_text()[-2000:]
-            time.sleep(0.2)
+        stopped_old(log, 2)
         time.sleep(1)
     assert load.failed == []
     assert load.ok > before > 0
     spawned = log.read_text().count("Spawning worker")
     assert spawned == 4  # two at start, two on reload
+
+
+def test_a_client_connected_before_a_reload_is_answered_after_it(serve, tmp_path):
+    # It connected as its process was about to stop and sends only once that process is gone.
+    # Its connection waited in the kernel for its first bytes (TCP_DEFER_ACCEPT), on a socket
+    # the main process keeps (maas.web.SlotSockets); the new process answers it. With a socket
+    # per process, the old process had accepted it and closed it unanswered on stopping.
+    log = tmp_path / "web.log"
+    url = serve(workers=1, log=log)
+    client = RawClient(port_of(url))
+    os.kill(main_pid(log), signal.SIGHUP)
+    stopped_old(log, 1)
+    client.send("/healthz")
+    assert client.answer()[0] == 200
+    client.close()
 
 
 def test_a_stop_lets_a_request_in_flight_finish(serve, tmp_path):
@@ -347,11 +372,7 @@ def test_a_stop_lets_a_request_in_flight_finish(serve, tmp_path):
     job = TrainingJobFactory(tenant=tenant, status="running", started_at=now, heartbeat_at=now)
     log = tmp_path / "web.log"
     url = serve(workers=1, log=log)
-    master = next(
-        int(line.split("main PID: ")[1].rstrip(")\n"))
-        for line in log.read_text().splitlines()
-        if "main PID: " in line
-    )
+    master = main_pid(log)
     answers = []
 
     def wait() -> None:
