@@ -41,8 +41,8 @@ class SlotSockets(MPServer):
     connections still queued on the closing socket are reset, and a connection the stopping
     process accepted before its first bytes arrived is closed unanswered (hyper's graceful
     shutdown closes a connection it has read nothing from). Under tests/maas/test_web.py's load
-    loop, where a client sends ~8 ms after connecting on a busy host, one process stop in
-    16-48 failed a request that way (docs/serving.md).
+    loop, where a client sends ~8 ms after connecting on a busy host, about one process stop
+    in 50 failed a request that way (docs/serving.md).
 
     Here the main process binds one socket per process slot and keeps them all: the process
     in slot i, and on a reload its successor, accept from socket i, so its queue outlives any
