@@ -12,6 +12,14 @@ Each `NAME: command` line of the Procfile is run with `sh -c` in a process group
 (NAMEs given: only those). When any of them exits, or on SIGINT or SIGTERM, the others get
 SIGTERM (their graceful stop) and, after STOP_SECONDS, their process groups get SIGKILL. The exit
 status is the first exited process's, or 0 after a signal.
+
+The processes run at nice `MAAS_LAUNCHER_NICE` (19 unless set): `nice` for each thread, and on a
+Linux kernel that groups processes by session (autogroup, where a session's whole CPU weight is
+its group's, whatever its threads' nice), the nice of each process's session. They keep their
+shares among themselves and give way to everything else on the host when the CPU is short: the
+kernel's network work (ksoftirqd), a database or Redis beside them, and clients. Measured under
+load (docs/serving.md, "Stalls"), the web processes' session otherwise kept a client waiting
+for a core up to ~28 ms and ksoftirqd up to ~38 ms.
 """
 
 import contextlib
@@ -71,7 +79,23 @@ def _signal_group(child: subprocess.Popen, signum: int) -> None:
         os.killpg(child.pid, signum)
 
 
+def _niced(nice: int) -> None:
+    """This process, and so each process it starts, at `nice` or lower priority."""
+    if nice > 0 and hasattr(os, "setpriority"):
+        os.setpriority(os.PRIO_PROCESS, 0, max(nice, os.getpriority(os.PRIO_PROCESS, 0)))
+
+
+def _session_niced(pid: int, nice: int) -> None:
+    """The CPU weight of `pid`'s session, where the kernel groups sessions (autogroup)."""
+    if nice <= 0:
+        return
+    with contextlib.suppress(OSError):  # not Linux, or a kernel without autogroup
+        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+
+
 def run(procfile: Path, names: list[str]) -> int:
+    from maas import settings
+
     processes = procfile_read(procfile)
     unknown = [name for name in names if name not in processes]
     if unknown:
@@ -81,6 +105,7 @@ def run(procfile: Path, names: list[str]) -> int:
     signal.signal(signal.SIGINT, lambda signum, frame: stopping.append(signum))
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
     children: dict[str, subprocess.Popen] = {}
+    _niced(settings.MAAS_LAUNCHER_NICE)  # inherited by each process started below
     for name, command in chosen.items():
         print(f"maas.launcher: starting {name}: {command}", file=sys.stderr, flush=True)
         # A group of its own: a terminal's Ctrl-C reaches the launcher only, which stops each
@@ -89,6 +114,7 @@ def run(procfile: Path, names: list[str]) -> int:
         children[name] = subprocess.Popen(  # noqa: S603 (the operator's own Procfile)
             ["/bin/sh", "-c", script], start_new_session=True
         )
+        _session_niced(children[name].pid, settings.MAAS_LAUNCHER_NICE)
     status = 0
     while not stopping:
         exited = [(name, child) for name, child in children.items() if child.poll() is not None]

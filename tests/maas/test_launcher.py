@@ -2,6 +2,7 @@
 launcher's own output (no relay), and they stop together."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -114,3 +115,21 @@ def test_a_process_that_ignores_sigterm_is_killed_after_the_grace(tmp_path, monk
         timer.cancel()
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+@pytest.mark.parametrize("setting", ["7", "0"])
+def test_processes_run_at_the_nice_set_and_so_do_their_sessions(tmp_path, monkeypatch, setting):
+    """MAAS_LAUNCHER_NICE: each process at that nice, and where the kernel weighs sessions as
+    groups (autogroup), its session too; 0 leaves them as the launcher was."""
+    monkeypatch.setenv("MAAS_LAUNCHER_NICE", setting)
+    expected = int(setting) or os.getpriority(os.PRIO_PROCESS, 0)
+    procfile = tmp_path / "Procfile"
+    # The session's nice is set just after its process starts: read a moment later.
+    procfile.write_text("a: sleep 0.5; echo nice $(nice); cat /proc/self/autogroup || true\n")
+    out = tmp_path / "out"
+    assert launch(procfile, out).wait(timeout=30) == 0
+    text = out.read_text()
+    assert f"nice {expected}\n" in text
+    autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    if autogroup.exists() and autogroup.read_text().strip() == "1":
+        assert re.search(rf"^/autogroup-\d+ nice {int(setting)}$", text, re.M), text
