@@ -13,13 +13,13 @@ Each `NAME: command` line of the Procfile is run with `sh -c` in a process group
 SIGTERM (their graceful stop) and, after STOP_SECONDS, their process groups get SIGKILL. The exit
 status is the first exited process's, or 0 after a signal.
 
-The processes run at nice `MAAS_LAUNCHER_NICE` (19 unless set): `nice` for each thread, and on a
-Linux kernel that groups processes by session (autogroup, where a session's whole CPU weight is
-its group's, whatever its threads' nice), the nice of each process's session. They keep their
-shares among themselves and give way to everything else on the host when the CPU is short: the
-kernel's network work (ksoftirqd), a database or Redis beside them, and clients. Measured under
-load (docs/serving.md, "Stalls"), the web processes' session otherwise kept a client waiting
-for a core up to ~28 ms and ksoftirqd up to ~38 ms.
+The processes run at nice `MAAS_LAUNCHER_NICE` (19 embedded, 0 with Redis: maas.settings says
+why): `nice` for each thread, and on a Linux kernel that groups processes by session
+(autogroup, where a session's whole CPU weight is its group's, whatever its threads' nice), the
+nice of each process's session. They keep their shares among themselves and give way to
+everything else on the host when the CPU is short: the kernel's network work (ksoftirqd) and
+clients. Measured under load (docs/serving.md, "Stalls"), the web processes' session otherwise
+kept a client waiting for a core up to ~28 ms and ksoftirqd up to ~38 ms.
 """
 
 import contextlib

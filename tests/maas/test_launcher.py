@@ -117,12 +117,25 @@ def test_a_process_that_ignores_sigterm_is_killed_after_the_grace(tmp_path, monk
             signal.signal(s, handler)
 
 
-@pytest.mark.parametrize("setting", ["7", "0"])
-def test_processes_run_at_the_nice_set_and_so_do_their_sessions(tmp_path, monkeypatch, setting):
+@pytest.mark.parametrize(
+    ("environment", "nice"),
+    [
+        ({"MAAS_LAUNCHER_NICE": "7"}, 7),
+        ({"MAAS_LAUNCHER_NICE": "0"}, 0),
+        ({}, 19),  # embedded: the default
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, 0),  # with Redis: the default
+    ],
+)
+def test_processes_run_at_the_nice_set_and_so_do_their_sessions(
+    tmp_path, monkeypatch, environment, nice
+):
     """MAAS_LAUNCHER_NICE: each process at that nice, and where the kernel weighs sessions as
     groups (autogroup), its session too; 0 leaves them as the launcher was."""
-    monkeypatch.setenv("MAAS_LAUNCHER_NICE", setting)
-    expected = int(setting) or os.getpriority(os.PRIO_PROCESS, 0)
+    monkeypatch.delenv("MAAS_LAUNCHER_NICE", raising=False)
+    monkeypatch.setenv("REDIS_URL", "")
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    expected = nice or os.getpriority(os.PRIO_PROCESS, 0)
     procfile = tmp_path / "Procfile"
     # The session's nice is set just after its process starts: read a moment later.
     procfile.write_text("a: sleep 0.5; echo nice $(nice); cat /proc/self/autogroup || true\n")
@@ -132,4 +145,4 @@ def test_processes_run_at_the_nice_set_and_so_do_their_sessions(tmp_path, monkey
     assert f"nice {expected}\n" in text
     autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled")
     if autogroup.exists() and autogroup.read_text().strip() == "1":
-        assert re.search(rf"^/autogroup-\d+ nice {int(setting)}$", text, re.M), text
+        assert re.search(rf"^/autogroup-\d+ nice {nice}$", text, re.M), text
