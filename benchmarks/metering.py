@@ -163,10 +163,10 @@ def generate_events(tenant_id: str, count: int, month_start, rolled_up: bool) ->
         if connection.vendor == "postgresql":
             c.execute(
                 f"""INSERT INTO billing_usageevent (tenant_id, meter, quantity, idempotency_key,
-                occurred_at, recorded_at, dimensions, dims_key, rolled_up)
+                occurred_at, recorded_at, dimensions, dims_key, rolled_up, event_count)
                 SELECT %s, {case_meter}, 1 + i %% 7, 'gen-' || i,
                        %s::timestamptz + ((i %% {seconds}) || ' seconds')::interval, now(),
-                       ({case_dims})::jsonb, {case_key}, %s
+                       ({case_dims})::jsonb, {case_key}, %s, 1
                 FROM generate_series(1, %s) AS i""",
                 [tenant_id, month_start, rolled_up, count],
             )
@@ -174,10 +174,10 @@ def generate_events(tenant_id: str, count: int, month_start, rolled_up: bool) ->
             c.execute(
                 f"""WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < %s)
                 INSERT INTO billing_usageevent (tenant_id, meter, quantity, idempotency_key,
-                occurred_at, recorded_at, dimensions, dims_key, rolled_up)
+                occurred_at, recorded_at, dimensions, dims_key, rolled_up, event_count)
                 SELECT %s, {case_meter}, 1 + i %% 7, 'gen-' || i,
                        strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s, '+' || (i %% {seconds}) || ' seconds'),
-                       strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now'), {case_dims}, {case_key}, %s
+                       strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now'), {case_dims}, {case_key}, %s, 1
                 FROM seq""",
                 [count, tenant_id, month_start.strftime("%Y-%m-%d %H:%M:%S"), rolled_up],
             )
@@ -203,7 +203,7 @@ def build_rollups_in_sql(tenant_id: str) -> None:
                 f"""INSERT INTO {table} (tenant_id, meter, bucket, dims_key, dimensions, quantity,
                 event_count, updated_at)
                 SELECT tenant_id, meter, {bucket}, dims_key, {dims},
-                       SUM(quantity), COUNT(*), {"now()" if connection.vendor == "postgresql" else "strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now')"}
+                       SUM(quantity), SUM(event_count), {"now()" if connection.vendor == "postgresql" else "strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now')"}
                 FROM billing_usageevent WHERE tenant_id = %s AND rolled_up = %s
                 GROUP BY tenant_id, meter, {bucket}, dims_key""",
                 [tenant_id, True],
