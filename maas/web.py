@@ -21,6 +21,7 @@ shape, with the measurements that chose them: docs/serving.md.
   that dies is started again.
 """
 
+import errno
 import socket
 import sys
 from pathlib import Path
@@ -31,6 +32,25 @@ from granian.server import MPServer
 # How long the kernel holds a new connection for its first bytes before handing it over anyway
 # (seconds; HTTP clients send their request as soon as they are connected).
 DEFER_ACCEPT_SECONDS = 10
+
+
+def port_free_check(host: str, port: int) -> None:
+    """Refuses a port that a server already listens on. The slot sockets set SO_REUSEPORT, with
+    which a second server of the same user binds the port without an error and takes a share of
+    its connections; a socket without it cannot bind where anything listens."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # SO_REUSEADDR: a connection left in TIME_WAIT by an earlier run does not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise SystemExit(
+                f"maas.web: port {port} on {host} is in use (another server listens there). "
+                "Stop that server or set PORT to a free port."
+            ) from None
 
 
 class SlotSockets(MPServer):
@@ -58,6 +78,7 @@ class SlotSockets(MPServer):
         if self.bind_uds:  # one socket for all processes already, never closed by one
             super()._init_shared_socket()
             return
+        port_free_check(self.bind_addr, self.bind_port)
         spec = SocketSpec(self.bind_addr, self.bind_port, self.backlog)  # one port for all
         for _ in range(self.workers):
             holder = spec.build()

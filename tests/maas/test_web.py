@@ -1,7 +1,7 @@
 """maas's web server (maas.web: granian over WSGI) as the Procfile starts it, real processes and
 real sockets: kept connections, pipelining, chunked and unread bodies, answers given before a
 large body, connections spread over processes, long polls beside other requests, a unix socket,
-and a reload (SIGHUP) under load without a failed request."""
+a port already in use refused, and a reload (SIGHUP) under load without a failed request."""
 
 import json
 import os
@@ -234,6 +234,30 @@ def test_a_long_poll_is_counted_once_against_the_rate_limit(serve):
     waited = remaining({"Prefer": "wait=1"})  # suspended, parked, run again: one request
     after = remaining()
     assert (first - waited, waited - after) == (1, 1)
+
+
+def test_a_second_server_on_a_port_in_use_is_refused(served, tmp_path):
+    # The slot sockets set SO_REUSEPORT, with which a second server would bind the port too
+    # and take a share of the first one's connections without a word.
+    port = port_of(served)
+    env = {
+        **os.environ,
+        "MAAS_DATA_DIR": str(tmp_path / "second"),
+        "PORT": str(port),
+        "MAAS_WEB_HOST": "127.0.0.1",
+        "WEB_CONCURRENCY": "1",
+    }
+    second = subprocess.run(
+        [sys.executable, "-m", "maas.web"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode != 0
+    assert f"port {port} on 127.0.0.1 is in use" in second.stderr
+    assert requests.get(f"{served}/healthz", timeout=10).status_code == 200
 
 
 def test_it_serves_on_a_unix_socket(tmp_path):
