@@ -33,6 +33,8 @@ import logging
 import os
 import socket
 import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -56,12 +58,22 @@ Position = tuple[int, int]
 # An event, or a tally line's (field, quantity): billing.usage.inbox_line_read.
 Event = dict[str, Any] | tuple[bytes, int]
 Batch = list[tuple[str, Event]]  # (position in the source, event), in order
+Tally = tuple[bytes, int, int]  # a tally field, the quantity of its events, how many they are
+Ranges = list[tuple[Position, Position]]
+# What of a batch the marks (Ranges) leave to store: the positions of it (None: every event from
+# its first position to its last, in one contiguous run), those with keys of their own, and
+# the tallies of those with made-up keys.
+Fresh = tuple[list[str] | None, list[dict], list[Tally]]
 
 
 def position(text: str) -> Position:
     """A position as text ("1733-5" for a stream entry id, "4096" for an inbox offset) in order."""
     first, _, second = text.partition("-")
     return int(first), int(second or 0)
+
+
+def _marked(at: Position, ranges: Ranges) -> bool:
+    return any(low <= at <= high for low, high in ranges)
 
 
 def batch_store(
@@ -72,61 +84,105 @@ def batch_store(
 
     `contiguous`: the batch is every event of `source` from its first position to its last
     (an inbox read, a stream read of new entries). `sequential`: one drainer at a time reads
-    the source in order (the inbox), so once this batch is stored, no earlier mark is needed."""
+    the source in order (the inbox), so once this batch is stored, no mark before it is needed."""
     if not batch:
         return 0, []
+
+    def fresh_of(ranges: Ranges) -> Fresh:
+        kept = [(at, e) for at, e in batch if not _marked(position(at), ranges)]
+        positions = None if contiguous and len(kept) == len(batch) else [at for at, _ in kept]
+        whole, tallied = _apart((event, 1) for _, event in kept)
+        return positions, whole, tallied
+
+    return _store(source, batch[0][0], batch[-1][0], fresh_of, sequential=sequential)
+
+
+def lines_store(source: str, start: int, lines: list[bytes]) -> int:
+    """`batch_store` for inbox lines (`lines`, the first at byte offset `start` of `source`):
+    the same marks, but identical lines are read once and counted (a batch of predictions'
+    tally lines holds a few distinct ones), so its cost per line is a hash, not a parse."""
+    if not lines:
+        return 0
+    last = start + sum(map(len, lines)) - len(lines[-1])
+
+    def fresh_of(ranges: Ranges) -> Fresh:
+        if not ranges:
+            return None, *_apart(Counter(lines).items(), read=inbox_line_read)
+        positions, kept, at = [], [], start
+        for line in lines:  # a batch read again after its drainer died: rare
+            if not _marked((at, 0), ranges):
+                positions.append(str(at))
+                kept.append(line)
+            at += len(line)
+        return positions, *_apart(Counter(kept).items(), read=inbox_line_read)
+
+    return _store(source, str(start), str(last), fresh_of, sequential=True)[0]
+
+
+def _apart(
+    events: Iterable[tuple[Any, int]], read: Callable[[Any], Event] | None = None
+) -> tuple[list[dict], list[Tally]]:
+    """Events, each with how many times it came (`read` turns each into an Event first), taken
+    apart: those with keys of their own, and tallies of those with made-up keys."""
+    whole, tallied = [], []
+    for item, times in events:
+        event = read(item) if read else item
+        if isinstance(event, tuple):
+            field, quantity = event
+            tallied.append((field, quantity * times, times))
+        elif event.get("n"):  # a made-up key, written as JSON (before tally lines)
+            at = datetime.fromisoformat(event["o"])
+            field = tally_field(event["t"], event["m"], at, event.get("d") or {})
+            tallied.append((field, int(event["q"]) * times, times))
+        else:  # the same key however many times it came: stored once
+            whole.append(event)
+    return whole, tallied
+
+
+def _store(
+    source: str, first: str, last: str, fresh_of: Callable[[Ranges], Fresh], *, sequential: bool
+) -> tuple[int, list[tuple[str, str]]]:
+    """Stores what `fresh_of` leaves of the batch from position `first` to `last` of `source`,
+    given the marks that reach into it, and marks it, in one transaction (`batch_store`)."""
+    low, high = position(first), position(last)
     with transaction.atomic():
-        billing_lock()
-        marks = UsageDrainMark.objects.filter(source=source).values_list("first", "last")
-        ranges = [(position(low), position(high)) for low, high in marks]
-        first, last = position(batch[0][0]), position(batch[-1][0])
-        if not any(low <= last and first <= high for low, high in ranges):
-            fresh = batch  # no mark reaches into the batch's span: the usual case
-        else:
-            fresh = [
-                (at, event)
-                for at, event in batch
-                if not any(low <= position(at) <= high for low, high in ranges)
-            ]
-        if not fresh:
+        billing_lock()  # the check and the insert, one drainer at a time
+        marks = [
+            (a, b, position(a), position(b))
+            for a, b in UsageDrainMark.objects.filter(source=source).values_list("first", "last")
+        ]
+        ranges = [(a, b) for _, _, a, b in marks if a <= high and low <= b]
+        positions, whole, tallied = fresh_of(ranges)
+        if positions == []:
             return 0, []
-        whole, tallied = [], []
-        for _, event in fresh:
-            if isinstance(event, tuple):
-                tallied.append(event)
-            elif event.get("n"):  # a made-up key, written as JSON (before tally lines)
-                dims = event.get("d") or {}
-                at = datetime.fromisoformat(event["o"])
-                tallied.append((tally_field(event["t"], event["m"], at, dims), int(event["q"])))
-            else:
-                whole.append(event)
-        sums = _of_existing_tenants(_sums(tallied, key_prefix=f"{source}@{fresh[0][0]}"))
+        key_prefix = f"{source}@{positions[0] if positions else first}"
+        sums = _of_existing_tenants(_sums(tallied, key_prefix=key_prefix))
         stored = insert_events(_of_existing_tenants(whole))
         if insert_events(sums) != len(sums):  # keys of a position never stored: cannot happen
             raise RuntimeError(f"usage drain: a sum of {source} was stored before")
-        if contiguous and len(fresh) == len(batch):
-            spans = [(batch[0][0], batch[-1][0])]
-        else:  # a range could cover an event another batch holds: mark each one
-            spans = [(at, at) for at, _ in fresh]
+        # A range could cover an event another batch holds unless the batch is one run of
+        # the source, all of it new: else each position is marked.
+        spans = [(first, last)] if positions is None else [(at, at) for at in positions]
         UsageDrainMark.objects.bulk_create(
-            [UsageDrainMark(source=source, first=low, last=high) for low, high in spans]
+            [UsageDrainMark(source=source, first=a, last=b) for a, b in spans]
         )
-        if sequential:
-            UsageDrainMark.objects.filter(source=source).exclude(first=spans[0][0]).delete()
+        if sequential:  # marks before the batch: their batches can no longer be read again
+            before = [a for a, _, _, b in marks if b < low]
+            UsageDrainMark.objects.filter(source=source, first__in=before).delete()
     return stored + sum(e["c"] for e in sums), spans
 
 
-def _sums(tallied: list[tuple[bytes, int]], *, key_prefix: str) -> list[dict]:
-    """(tally field, quantity) pairs summed per field (tenant, meter, minute, dimensions), in
-    the drain's event form, each keyed `{key_prefix}:{n}` and counting the events it holds."""
+def _sums(tallied: list[Tally], *, key_prefix: str) -> list[dict]:
+    """Tallies summed per field (tenant, meter, minute, dimensions), in the drain's event form,
+    each keyed `{key_prefix}:{n}` and counting the events it holds."""
     groups: dict[bytes, list[int]] = {}
-    for field, quantity in tallied:
+    for field, quantity, count in tallied:
         group = groups.get(field)
         if group is None:
-            groups[field] = [quantity, 1]
+            groups[field] = [quantity, count]
         else:
             group[0] += quantity
-            group[1] += 1
+            group[1] += count
     return [
         _sum_event(field, quantity, count, f"{key_prefix}:{n}")
         for n, (field, (quantity, count)) in enumerate(groups.items())
@@ -296,9 +352,8 @@ def drain_usage_inbox(*, batch_size: int = 20_000) -> int:
     commits; a drainer killed in between leaves the batch to the next drain, which finds it
     marked and moves on."""
 
-    def store(file: str, lines: list[tuple[str, bytes]]) -> int:
-        batch = [(at, inbox_line_read(line)) for at, line in lines]
-        return batch_store(f"inbox:{file}", batch, contiguous=True, sequential=True)[0]
+    def store(file: str, start: int, lines: list[bytes]) -> int:
+        return lines_store(f"inbox:{file}", start, lines)
 
     def forget(file: str) -> None:
         UsageDrainMark.objects.filter(source=f"inbox:{file}").delete()

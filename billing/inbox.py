@@ -16,7 +16,7 @@ kernel drops it when the process dies, however it dies) and starts a new file pa
 MAX_FILE_BYTES. The drainer, one at a time (an flock of its own), reads each file from the
 offset it reached last (a small `.offset` file beside it, written after the database commit),
 takes only complete lines (a last line without its newline was never acknowledged), hands
-them to billing.drain with each line's offset (which marks what it stored in the same
+them to billing.drain with the first line's offset (which marks what it stored in the same
 transaction, so a batch read twice counts once), and deletes a file once no writer holds it
 and it is drained to its end.
 """
@@ -116,12 +116,13 @@ def _writer_gone(path: Path) -> bool:
     return True
 
 
-Store = Callable[[str, list[tuple[str, bytes]]], int]
+Store = Callable[[str, int, list[bytes]], int]
 
 
 def inbox_drain(store: Store, forget: Callable[[str], None], batch_size: int = 1000) -> int:
-    """Hands every waiting line to `store(file, [(offset, line), ...])` (which stores those
-    not stored before in one transaction and returns how many), `batch_size` at a time, and
+    """Hands every waiting line to `store(file, offset, [line, ...])` (`offset`: the first
+    line's; it stores the lines not stored before in one transaction and returns how many),
+    `batch_size` lines at a time, and
     calls `forget(file)` once a file is drained and deleted; returns the total stored."""
     folder = _folder()
     if not folder.is_dir():
@@ -149,11 +150,9 @@ def _drain_file(path: Path, store: Store, forget: Callable[[str], None], batch_s
                 break  # a line not yet complete (or never to be: its writer died mid-line)
             lines = whole.splitlines(keepends=True)
             for start in range(0, len(lines), batch_size):
-                batch = []
-                for line in lines[start : start + batch_size]:
-                    batch.append((str(offset), line))
-                    offset += len(line)
-                inserted += store(path.name, batch)
+                batch = lines[start : start + batch_size]
+                inserted += store(path.name, offset, batch)
+                offset += sum(map(len, batch))
                 _offset_write(path, offset)  # after the commit: a kill before it redoes them
             source.seek(offset)
     if gone:

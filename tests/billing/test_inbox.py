@@ -105,6 +105,23 @@ def test_a_batch_read_again_after_its_commit_is_skipped_by_its_mark(tenant, sett
     assert sum(UsageEvent.objects.values_list("quantity", flat=True)) == 4
 
 
+def test_a_batch_read_again_twice_is_still_skipped(tenant, settings):
+    def drainer_dies_after_its_commit() -> None:
+        for offset in settings.MAAS_USAGE_INBOX.glob("*.offset"):
+            offset.unlink()
+
+    for key in ("a", "b", "c"):
+        inbox.inbox_append(event(tenant, key))
+    assert drain_usage_inbox() == 3
+    drainer_dies_after_its_commit()
+    inbox.inbox_append(event(tenant, "d"))
+    assert drain_usage_inbox() == 1  # a, b and c are marked: only d
+    drainer_dies_after_its_commit()  # again, before the first batch's offset was ever written
+    inbox.inbox_append(event(tenant, "e"))
+    assert drain_usage_inbox() == 1  # the marks of both batches are kept: only e
+    assert events_stored(tenant=tenant) == 5
+
+
 def test_made_up_keys_are_stored_summed_per_model_and_minute(tenant, settings):
     from datetime import UTC, datetime
 
