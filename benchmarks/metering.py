@@ -8,6 +8,9 @@ Side by side in one run, on SQLite and (with --postgres) on PostgreSQL:
   3. GET /v1/usage and GET /v1/invoices/upcoming over 1 million and 10 million events of one
      tenant (rolled up, plus a tail of 1,000 events not rolled up yet), through the full stack.
 
+`--drain-cpu 25000` measures only the CPU of one drain of the usage inbox holding 25,000
+predictions' lines (what ~5 s of load leaves for the worker every MAAS_USAGE_PROCESS_SECONDS).
+
     .venv/bin/python benchmarks/metering.py --postgres postgres://maas:maas@127.0.0.1:5432/maas_bench \
         --redis redis://127.0.0.1:6379/0
 
@@ -127,6 +130,38 @@ def drain_throughput(sink: str) -> float:
     while stored := drain(batch_size=1000):  # events stored (a row may sum several)
         drained += stored
     return drained / (time.perf_counter() - started)
+
+
+def drain_cpu(lines: int, runs: int = 5) -> dict:
+    """CPU of one drain of the inbox holding `lines` predictions' tally lines (one tenant, model
+    and API key, as a load of one model writes them), and of the whole `process_usage` after
+    them: medians of `runs`, in this process, which also wrote the lines."""
+    from billing.services import drain_usage_inbox, usage_prepare, usage_process
+
+    tenant = bench_tenant("drain-cpu-bench")
+
+    def write() -> None:
+        for i in range(lines):
+            usage_prepare(
+                tenant=tenant,
+                meter="predictions",
+                quantity=1,
+                idempotency_key=f"d{time.time_ns()}-{i}",
+                dimensions={"price_tier": "standard", "model": "mdl_bench", "api_key": "key_bench"},
+                new_key=True,
+            ).commit()
+
+    usage_process()  # anything left by an earlier run, and the first connection
+    result = {}
+    for name, run in (("drain_ms", drain_usage_inbox), ("process_usage_ms", usage_process)):
+        spent = []
+        for _ in range(runs):
+            write()
+            started = time.process_time()
+            run()
+            spent.append((time.process_time() - started) * 1000)
+        result[name] = statistics.median(spent)
+    return result
 
 
 # --- 2 and 3. rollups and reports over many events -----------------------------------------------
@@ -313,7 +348,14 @@ def main() -> None:
     parser.add_argument("--record-worker", nargs=4)
     parser.add_argument("--prepare", action="store_true")
     parser.add_argument("--drain", action="store_true")
+    parser.add_argument(
+        "--drain-cpu",
+        type=int,
+        metavar="LINES",
+        help="only the CPU of one inbox drain of LINES predictions' lines (SQLite), then stop",
+    )
     parser.add_argument("--reports", action="store_true")
+    parser.add_argument("--drain-cpu-child", type=int)
     parser.add_argument("--skip-recording", action="store_true", help="only the reports part")
     parser.add_argument("--skip-reports", action="store_true", help="only the recording part")
     args = parser.parse_args()
@@ -334,12 +376,27 @@ def main() -> None:
         setup_django()
         print(json.dumps({"drain_per_s": drain_throughput(os.environ["MAAS_USAGE_SINK"])}))
         return
+    if args.drain_cpu_child:
+        setup_django()
+        print(json.dumps(drain_cpu(args.drain_cpu_child)))
+        return
     if args.reports:
         reports_worker([int(s) for s in args.events.split(",")])
         return
 
     tmp = tempfile.mkdtemp(prefix="maas-metering-")
     base = {**os.environ, "MAAS_DATA_DIR": tmp, "PYTHONPATH": ROOT}
+    if args.drain_cpu:
+        env = {**base, "DATABASE_URL": "", "REDIS_URL": "", "MAAS_USAGE_SINK": "inbox"}
+        r = child(env, "--drain-cpu-child", str(args.drain_cpu))
+        print("| inbox lines | drain CPU ms | process_usage CPU ms | µs per line |")
+        print("|---:|---:|---:|---:|")
+        per_line = r["drain_ms"] * 1000 / args.drain_cpu
+        print(
+            f"| {args.drain_cpu:,} | {r['drain_ms']:.1f} | {r['process_usage_ms']:.1f} "
+            f"| {per_line:.2f} |"
+        )
+        return
     backends = [
         (
             "SQLite",
