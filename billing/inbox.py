@@ -39,6 +39,7 @@ class _Writer:
     def __init__(self, folder: Path):
         folder.mkdir(parents=True, exist_ok=True)
         self.folder, self.pid = folder, os.getpid()
+        self.setting: object = folder  # the settings' value it was made for (_writer_current)
         self.fd = -1
         self.size = 0
         self.lock = threading.Lock()
@@ -70,15 +71,30 @@ def _folder() -> Path:
     return Path(settings.MAAS_USAGE_INBOX)
 
 
+def _writer_current() -> _Writer | None:
+    """This process's writer, if it writes to the folder the settings name now."""
+    writer = _writer
+    if writer is None or writer.pid != os.getpid():
+        return None
+    setting = settings.MAAS_USAGE_INBOX
+    # The same setting object is the same folder: a Path built and compared per event was
+    # ~4 µs of an append's ~5.5 on the predict path.
+    if writer.setting is not setting and writer.folder != Path(setting):
+        return None
+    return writer
+
+
 def inbox_append(event: bytes) -> None:
     """Records one event (a line without its newline) durably for a killed process."""
     global _writer
-    writer = _writer
-    if writer is None or writer.pid != os.getpid() or writer.folder != _folder():
+    writer = _writer_current()
+    if writer is None:
         with _writer_lock:  # a new process (a fork) or folder gets a file of its own
-            writer = _writer
-            if writer is None or writer.pid != os.getpid() or writer.folder != _folder():
-                writer = _writer = _Writer(_folder())
+            writer = _writer_current()
+            if writer is None:
+                setting = settings.MAAS_USAGE_INBOX
+                writer = _writer = _Writer(Path(setting))
+                writer.setting = setting
     writer.append(event + b"\n")
 
 

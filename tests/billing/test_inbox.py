@@ -43,6 +43,15 @@ def test_a_living_writers_file_is_kept_and_drained_from_where_the_last_drain_sto
     assert events_stored() == 2
 
 
+def test_a_writer_follows_the_folder_the_settings_name(tenant, settings, tmp_path):
+    inbox.inbox_append(event(tenant, "a"))
+    before = files(settings)
+    settings.MAAS_USAGE_INBOX = tmp_path / "elsewhere"
+    inbox.inbox_append(event(tenant, "b"))
+    assert len(before) == 1 and len(files(settings)) == 1
+    assert before[0].read_bytes().count(b"\n") == 1
+
+
 def test_a_dead_writers_file_is_drained_and_deleted(tenant, settings):
     code = (
         "import django, os, sys; django.setup()\n"
