@@ -19,6 +19,10 @@ without and with 16 clients holding `Prefer: wait=30` on a running training job.
         --redis redis://127.0.0.1:6379/5
 
 `--batch` adds batch inference rows/s against onnxruntime called directly on the same rows.
+`--control` also loads a second seed-style server, identical to the first (same code, same
+gunicorn command, processes of its own), in each round after maas: how far two identical
+servers' req/s and per-round p99s differ on this host, the scale against which a "p99 no worse
+in every round" verdict is read.
 `--cases lr,rf` measures only those (of lr, rf, rf100, polls); `--maas-env NAME=VALUE` sets a
 setting for maas's processes (the stack's environment is otherwise clean of MAAS_ variables).
 Needs wrk (apt-get install wrk).
@@ -190,7 +194,7 @@ def long_polls_stop(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def measure_stack(args, stack: str, env: dict, baselines: dict) -> dict:
+def measure_stack(args, stack: str, env: dict, baselines: dict, controls: dict) -> dict:
     port = free_port()
     data_dir = env["MAAS_DATA_DIR"]
     process = run_stack(env, port, os.path.join(data_dir, "make-run.log"))
@@ -209,6 +213,9 @@ def measure_stack(args, stack: str, env: dict, baselines: dict) -> dict:
                 results.setdefault((case, "seed"), []).append(seed)
                 maas = wrk(maas_url, {"inputs": dicts}, auth, args.seconds, 2)
                 results.setdefault((case, "maas"), []).append(maas)
+                if controls:
+                    control = wrk(controls[model_key], {"features": lists}, {}, args.seconds, 2)
+                    results.setdefault((case, "control"), []).append(control)
         if "polls" not in args.cases:
             return results
         _, one = rows(1)
@@ -234,6 +241,11 @@ def p99s(rounds: list[dict]) -> str:
     return " / ".join(f"{r['p99']:.1f}" for r in rounds)
 
 
+def p99_no_worse(seed: list[dict], other: list[dict]) -> bool:
+    """The issue's p99 verdict: `other`'s p99 no higher than the seed's in every round."""
+    return all(o["p99"] <= s["p99"] for s, o in zip(seed, other, strict=True))
+
+
 def rates(rounds: list[dict]) -> str:
     return ", ".join(f"{r['rps']:,.0f}" for r in rounds)
 
@@ -254,7 +266,7 @@ def print_stack(stack: str, results: dict, args) -> None:
         unit = "" if n == 1 else f" ({n} rows each)"
         ratio = maas_rps / seed_rps
         target = TARGETS[stack][case]
-        p99_ok = all(m["p99"] <= s["p99"] for s, m in zip(seed, maas, strict=True))
+        p99_ok = p99_no_worse(seed, maas)
         errors = sum(r["errors"] for r in seed + maas)
         print(
             f"| {name}{unit} | {seed_rps:,.0f} | {maas_rps:,.0f} | {ratio:.2f}x "
@@ -262,6 +274,8 @@ def print_stack(stack: str, results: dict, args) -> None:
             f"| {p99s(seed)} | {p99s(maas)} "
             f"| {'yes' if p99_ok else 'NO'} |" + (f" ({errors} errors)" if errors else "")
         )
+    if args.control:
+        print_controls(stack, results, args)
     if "polls" not in args.cases:
         return
     alone, polled = results[("rf", "alone")], results[("rf", "long polls")]
@@ -274,6 +288,26 @@ def print_stack(stack: str, results: dict, args) -> None:
         f"{'met' if ratio >= LONG_POLL_TARGET else 'MISSED'}); rounds without: "
         f"{rates(alone)}, with: {rates(polled)}; p99 with them {p99s(polled)} ms"
     )
+
+
+def print_controls(stack: str, results: dict, args) -> None:
+    print(
+        "\nThe control, a second seed-style server identical to the first, in the same rounds:\n"
+        "\n| case | seed req/s | control req/s | control / seed | seed p99 ms per round | "
+        "control p99 ms per round | p99 no worse |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, model_key, n in CASES:
+        case = model_key if n == 1 else f"{model_key}{n}"
+        if case not in args.cases:
+            continue
+        seed, control = results[(case, "seed")], results[(case, "control")]
+        seed_rps, control_rps = median(r["rps"] for r in seed), median(r["rps"] for r in control)
+        print(
+            f"| {name} | {seed_rps:,.0f} | {control_rps:,.0f} | {control_rps / seed_rps:.2f}x "
+            f"| {p99s(seed)} | {p99s(control)} "
+            f"| {'yes' if p99_no_worse(seed, control) else 'NO'} |"
+        )
 
 
 def batch_vs_onnxruntime(env: dict, setup: dict) -> dict:
@@ -327,6 +361,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", action="store_true", help="also batch inference rows/s")
     parser.add_argument(
+        "--control",
+        action="store_true",
+        help="also a second, identical seed-style server in each round (the host's noise)",
+    )
+    parser.add_argument(
         "--cases",
         type=lambda text: set(text.split(",")),
         default={"lr", "rf", "rf100", "polls"},
@@ -347,6 +386,12 @@ def main() -> None:
     ports = {name: free_port() for name in paths}
     seeds = {name: baseline_server(path, ports[name]) for name, path in paths.items()}
     baselines = {name: f"http://127.0.0.1:{port}/predict" for name, port in ports.items()}
+    controls = {}
+    if args.control:
+        for name, path in paths.items():
+            port = free_port()
+            seeds[f"{name} control"] = baseline_server(path, port)
+            controls[name] = f"http://127.0.0.1:{port}/predict"
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("MAAS_", "DJANGO_"))}
     base_env |= {"PYTHONPATH": ROOT, "DJANGO_SETTINGS_MODULE": "maas.settings"}
     stacks = []
@@ -362,7 +407,7 @@ def main() -> None:
                 redis.Redis.from_url(extra["REDIS_URL"]).flushdb()
             if extra["DATABASE_URL"]:
                 database_recreate(extra["DATABASE_URL"])
-            stacks.append((stack, measure_stack(args, stack, env, baselines)))
+            stacks.append((stack, measure_stack(args, stack, env, baselines, controls)))
     finally:
         for process in seeds.values():
             stop(process)
@@ -370,6 +415,7 @@ def main() -> None:
         f"wrk -t2 -c16, {args.seconds} s per round after a 2 s warm-up, {args.rounds} rounds "
         "per side alternating (seed, maas, seed, ...), medians; the seed-style server is Flask + "
         "a pickled model under gunicorn -w 2; maas is `make run` as it is."
+        + (" Each round also loads the control after maas." if args.control else "")
     )
     for stack, results in stacks:
         print_stack(stack, results, args)
