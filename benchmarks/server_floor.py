@@ -58,13 +58,14 @@ def candidates() -> dict[str, list[str]]:
 
 
 def start(
-    command: list[str], cost_us: int, nice: int, releases: int
+    command: list[str], cost_us: int, nice: int, releases: int, mode: str = "time"
 ) -> tuple[subprocess.Popen, int]:
     port = free_port()
     command = [part.replace("{port}", str(port)) for part in command]
     path = os.pathsep.join(filter(None, [HERE, os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "FLOOR_COST_US": str(cost_us), "PYTHONPATH": path}
     env["FLOOR_GIL_RELEASES"] = str(releases)
+    env["FLOOR_COST_MODE"] = mode
     process = subprocess.Popen(
         ["nice", "-n", str(nice), *command],  # every thread inherits it
         env=env,
@@ -90,6 +91,13 @@ def main() -> None:
     parser.add_argument(
         "--gil-releases", type=int, default=0, help="system calls per request, without the GIL"
     )
+    parser.add_argument(
+        "--mode",
+        choices=["time", "work"],
+        default="time",
+        help="time: each request busy-waits the cost; work: a fixed amount of work that takes "
+        "the cost at the CPU's fastest, and longer when the host slows the CPU down",
+    )
     args = parser.parse_args()
 
     servers = candidates()
@@ -100,7 +108,7 @@ def main() -> None:
         results: dict[str, list[dict]] = {name: [] for name in servers}
         try:  # a server that fails to start stops those already started
             for name, command in servers.items():
-                running[name] = start(command, cost, args.nice, args.gil_releases)
+                running[name] = start(command, cost, args.nice, args.gil_releases, args.mode)
             for _ in range(args.rounds):
                 for name, (_, port) in running.items():
                     url = f"http://127.0.0.1:{port}/predict"
