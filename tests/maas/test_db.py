@@ -49,7 +49,9 @@ def test_a_rate_limit_count_goes_on_locally_while_the_database_is_locked(monkeyp
     from maas import ratelimit
 
     monkeypatch.setattr(ratelimit, "SYNC_SECONDS", 0.0)  # every hit wants to share its count
-    now = time.time()
+    # A second into the current window, so that `now + 0.1` below is in the same one (with
+    # time.time(), a run within 0.1 s of a minute's end counted in two windows).
+    now = time.time() // ratelimit.WINDOW_SECONDS * ratelimit.WINDOW_SECONDS + 1
     assert rate_limit_hit("ten_lock", 100, now=now).remaining == 99
     other = other_writer()
     try:
