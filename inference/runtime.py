@@ -1,10 +1,11 @@
 """Loaded models, cached per process.
 
 Each model version is served from its ONNX export through an onnxruntime session (one thread:
-web workers are processes), warmed up on load. Only a scikit-learn version without a usable
-export falls back to its native skops artifact, loaded with skops' trusted types only. Both
-artifacts are read through catalog.artifacts.artifact_read, which checks their sha256 first.
-TensorFlow is never imported here.
+web workers are processes), warmed up on load; a linear export whose numpy evaluation gives the
+session's answers is answered with numpy instead (inference.linear). Only a scikit-learn version
+without a usable export falls back to its native skops artifact, loaded with skops' trusted
+types only. Both artifacts are read through catalog.artifacts.artifact_read, which checks their
+sha256 first. TensorFlow is never imported here.
 
 The cache is an LRU bounded by count and by artifact bytes (MAAS_MODEL_CACHE_SIZE,
 MAAS_MODEL_CACHE_BYTES). Callers look the version up in the database on every request (a
@@ -22,6 +23,7 @@ import numpy as np
 from django.conf import settings
 
 from catalog.selectors import artifact_read
+from inference.linear import agrees_with, linear_export
 from maas.metrics import MODEL_CACHE
 
 if TYPE_CHECKING:
@@ -40,21 +42,28 @@ class Runtime:
     inputs: list[dict[str, str]]
     classes: list[Any] | None
     task: str
-    engine: str  # "onnx" | "native"
+    engine: str  # "onnx" | "linear" | "native"
     size: int
     session: Any = None
     native: Any = None
     output_names: tuple[str, ...] = ()
     # The one [n, k] float input the session takes instead of k [n, 1] ones (see _one_input).
     matrix_input: str | None = None
+    linear: Any = None  # inference.linear.LinearModel, for engine "linear"
 
     def predict(self, feed: dict[str, np.ndarray], frame) -> tuple[np.ndarray, np.ndarray | None]:
         """(predictions: class indexes or values, probabilities or None). `feed` is one [n, 1]
         array per feature, or {matrix_input: [n, k]} for a session that takes one."""
+        matrix = self.matrix_input
+        if matrix is not None and matrix not in feed and self.engine != "native":
+            columns = [feed[spec["onnx_input"]] for spec in self.inputs]
+            feed = {matrix: np.hstack(columns)}
+        if self.engine == "linear":
+            outputs = self.linear.outputs(feed[self.matrix_input])
+            if self.task == "classification":
+                return np.argmax(outputs, axis=1), outputs
+            return outputs, None
         if self.engine == "onnx":
-            if self.matrix_input is not None and self.matrix_input not in feed:
-                columns = [feed[spec["onnx_input"]] for spec in self.inputs]
-                feed = {self.matrix_input: np.hstack(columns)}
             outputs = self.session.run(None, feed)
             if self.task == "classification":
                 proba = np.asarray(outputs[-1], dtype=np.float64)
@@ -92,6 +101,12 @@ def _load(version: "ModelVersion") -> Runtime:
         runtime = Runtime(
             engine="onnx", size=len(data), session=session, matrix_input=matrix_input, **common
         )
+        if matrix_input is not None:
+            linear = linear_export(graph, matrix_input)
+            if linear is not None and agrees_with(
+                linear, session, matrix_input, classifier=task == "classification"
+            ):
+                runtime.engine, runtime.linear = "linear", linear
     elif version.framework == "sklearn":
         import skops.io as sio
 

@@ -5,9 +5,10 @@ import json
 import pytest
 
 from billing.models import UsageEvent
+from catalog.models import ModelVersion
 from inference.batch import inference_job_run
 from inference.models import InferenceJob
-from inference.runtime import cache_clear
+from inference.runtime import cache_clear, runtime_for
 from tests.helpers import assert_error
 from tests.training.conftest import make_dataset
 from tests.training.test_training import create, run
@@ -36,6 +37,8 @@ def batch(api, **body):
 
 
 def test_batch_agrees_exactly_with_sync_predictions(api, tenant, model, cancer_dataset):
+    # A logistic regression is answered with numpy (inference.linear) on both paths.
+    assert runtime_for(ModelVersion.objects.get(model_id=model)).engine == "linear"
     created = batch(api, model=model, dataset=cancer_dataset.pk)
     assert created.status_code == 202, created.json()
     job = created.json()
