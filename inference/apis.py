@@ -6,7 +6,6 @@ built here without a serializer (a DRF serializer costs more per request than th
 answers against the document.
 """
 
-import os
 import time
 from typing import Any
 
@@ -44,6 +43,7 @@ from maas.jsonbody import json_body_load
 from maas.lean_views import lean_tenant_view
 from maas.pagination import query_value
 from maas.principal import Principal
+from maas.random_pool import random_hex
 from maas.schema import LIST_PARAMETERS, PREFER_WAIT, ErrorOutput
 from maas.scopes import Scope
 from maas.serializers import (
@@ -189,7 +189,7 @@ def _usage(
     (tenant, key), and keys that arrive in order append to the index instead of touching a
     random page of it per request."""
     client_key = idempotency_key_from(request)
-    key = client_key or f"{time.time_ns():x}-{os.urandom(8).hex()}"
+    key = client_key or f"{time.time_ns():x}-{random_hex(8)}"
     return usage_prepare(
         tenant=principal.tenant,
         meter=meter,

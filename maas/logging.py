@@ -4,12 +4,13 @@ import contextvars
 import logging
 import os
 import re
-import secrets
 import sys
 import time
 from datetime import UTC, datetime
 
 import orjson
+
+from maas.random_pool import random_hex
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -20,7 +21,7 @@ _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{8,128}$")
 
 
 def new_request_id() -> str:
-    return "req_" + secrets.token_hex(12)
+    return "req_" + random_hex(12)
 
 
 def accept_request_id(incoming: str | None) -> str:
