@@ -8,8 +8,8 @@ the next request in every process reloads. A revoked key therefore fails on the 
 request everywhere, as it did when every request read the key's row.
 
 Where the number lives:
-- embedded (no Redis): the modification time (ns) of a file under MAAS_DATA_DIR, set forward on
-  each bump; reading it is one stat() (~1 µs).
+- embedded (no Redis): a stamp in a file under MAAS_DATA_DIR, set forward on each bump and
+  mapped into every process's memory: reading it is a memory read (_SharedStamp).
 - with Redis: the integer at MAAS_GENERATION_KEY, which the rate-limit script returns in the
   same round trip as the request count (maas.ratelimit), so checking it costs nothing extra.
 
@@ -18,6 +18,8 @@ never commit) and readers that load before the commit see a change, the second m
 process keeps rows it read before the commit under the new number.
 """
 
+import fcntl
+import mmap
 import os
 import time
 from functools import cache
@@ -38,11 +40,60 @@ def generation_read() -> object:
         from maas.redis_calls import redis_call
 
         return redis_call("GET", settings.MAAS_GENERATION_KEY) or b"0"
-    try:
-        stat = os.stat(_path())
-    except FileNotFoundError:
-        return (0, 0)
-    return (stat.st_ino, stat.st_mtime_ns)
+    return _stamp.read()
+
+
+class _SharedStamp:
+    """The embedded generation: 8 bytes (a nanosecond stamp) in a file under MAAS_DATA_DIR,
+    mapped into each process's memory, so that reading it is a memory read.
+
+    It used to be the file's modification time, read with stat(): a system call that lets go
+    of the GIL, on every prediction (maas.random_pool says why that costs under load). Bumps
+    write the bytes in place (`pwrite`) under an exclusive flock, so two never write the same
+    stamp; every mapping of the file sees them at once. A reader that catches a bump half
+    written sees a number that is neither the old nor the new one, which is only one more
+    reload. Once a second a reader checks that the file is still the one it mapped (a file
+    deleted and made again would otherwise never be seen)."""
+
+    CHECK_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        self.map: mmap.mmap | None = None
+        self.inode = 0
+        self.checked = 0.0
+
+    def read(self) -> tuple[int, bytes]:
+        now = time.monotonic()
+        if self.map is None or now - self.checked > self.CHECK_SECONDS:
+            self._check(now)
+        return self.inode, self.map[:8]
+
+    def _check(self, now: float) -> None:
+        self.checked = now
+        try:
+            if self.map is not None and os.stat(_path()).st_ino == self.inode:
+                return
+        except FileNotFoundError:
+            pass
+        fd = _stamp_open()
+        try:
+            self.map = mmap.mmap(fd, 8, mmap.MAP_SHARED, mmap.PROT_READ)
+            self.inode = os.fstat(fd).st_ino
+        finally:
+            os.close(fd)
+
+
+def _stamp_open() -> int:
+    """The stamp file, opened for reading and writing; made (zero) if missing."""
+    path = _path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    if os.fstat(fd).st_size < 8:
+        os.ftruncate(fd, 8)  # zeros; a file another process has already written keeps its bytes
+    return fd
+
+
+_stamp = _SharedStamp()
 
 
 def _bump_now() -> None:
@@ -51,17 +102,14 @@ def _bump_now() -> None:
 
         redis_call("INCR", settings.MAAS_GENERATION_KEY)
         return
-    path = _path()
+    fd = _stamp_open()
     try:
-        previous = os.stat(path).st_mtime_ns
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch()
-        previous = 0
-    # Set explicitly, never left to the file system's coarse clock: strictly forward, so two
-    # bumps within a millisecond still read as two changes.
-    stamp = max(time.time_ns(), previous + 1)
-    os.utime(path, ns=(stamp, stamp))
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        previous = int.from_bytes(os.pread(fd, 8, 0), "little")
+        # Strictly forward, so two bumps within the clock's resolution still read as two.
+        os.pwrite(fd, max(time.time_ns(), previous + 1).to_bytes(8, "little"), 0)
+    finally:
+        os.close(fd)  # and with it the lock
 
 
 def generation_bump() -> None:
