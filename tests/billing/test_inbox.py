@@ -159,3 +159,69 @@ def test_made_up_keys_are_stored_summed_per_model_and_minute(tenant, settings):
         for row in UsageEvent.objects.filter(tenant=tenant)
     }
     assert rows == {("m1", 7): (5, 2), ("m2", 7): (5, 1), ("m1", 8): (7, 1)}
+
+
+def held_file(settings, content: bytes, size: int = 4096):
+    """A file as a living writer's looks: `content`, then zeros, and a writer's shared lock on
+    it (the open file, to be closed by the caller)."""
+    import fcntl
+
+    settings.MAAS_USAGE_INBOX.mkdir(parents=True, exist_ok=True)
+    path = settings.MAAS_USAGE_INBOX / f"1-2{inbox.SUFFIX}"
+    path.write_bytes(content + bytes(size - len(content)))
+    holder = path.open("r+b")
+    fcntl.flock(holder, fcntl.LOCK_SH)
+    return path, holder
+
+
+def test_a_line_being_written_is_taken_only_once_every_byte_of_it_is_there(tenant, settings):
+    first, second = event(tenant, "first") + b"\n", event(tenant, "second") + b"\n"
+    # The second line's end is there but a byte in its middle is not yet: a reader of a
+    # writer's map may see bytes in any order.
+    gap = len(second) // 2
+    path, holder = held_file(settings, first + second[:gap] + b"\0" + second[gap + 1 :])
+    try:
+        assert drain_usage_inbox() == 1
+        assert inbox.inbox_backlog()[0] == 0
+        holder.seek(len(first) + gap)
+        holder.write(second[gap : gap + 1])
+        holder.flush()
+        assert inbox.inbox_backlog() == (1, second.rstrip(b"\n"))
+        assert drain_usage_inbox() == 1
+        assert files(settings) == [path]  # its writer holds it
+    finally:
+        holder.close()
+    assert drain_usage_inbox() == 0
+    assert files(settings) == []
+    assert events_stored(tenant=tenant) == 2
+
+
+def test_a_writer_cuts_the_file_it_leaves_to_what_it_wrote(tenant, settings, monkeypatch):
+    monkeypatch.setattr(inbox, "MAX_FILE_BYTES", 1000)
+    lines = [event(tenant, f"c{i}") + b"\n" for i in range(12)]
+    for line in lines:
+        inbox.inbox_append(line.rstrip(b"\n"))
+    first, *_, current = files(settings)
+    assert first.read_bytes() == b"".join(lines)[: first.stat().st_size]
+    assert b"\0" not in first.read_bytes()
+    assert current.stat().st_size == 1000  # the one it writes to: its whole length, zeros after
+    assert drain_usage_inbox() == 12
+
+
+def test_a_full_disk_fails_the_append_and_the_next_one_goes_on(tenant, settings, monkeypatch):
+    import errno
+    import os
+
+    inbox.inbox_append(event(tenant, "before"))
+    monkeypatch.setattr(inbox, "MAX_FILE_BYTES", inbox._writer.size + 10)  # the next one rolls
+
+    def no_space(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", no_space)
+    with pytest.raises(OSError):
+        inbox.inbox_append(event(tenant, "refused"))
+    monkeypatch.undo()
+    inbox.inbox_append(event(tenant, "after"))
+    assert drain_usage_inbox() == 2
+    assert events_stored(tenant=tenant) == 2
