@@ -34,7 +34,9 @@ def test_a_bump_in_another_process_is_seen_at_once(embedded, settings):
             "-c",
             "import django; django.setup(); from maas.generation import _bump_now; _bump_now()",
         ],
-        env=child_env(REDIS_URL="", MAAS_DATA_DIR=str(settings.DATA_DIR)),
+        env=child_env(
+            REDIS_URL="", MAAS_USAGE_SINK="database", MAAS_DATA_DIR=str(settings.DATA_DIR)
+        ),
         cwd=ROOT,
         check=True,
     )
