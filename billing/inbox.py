@@ -33,13 +33,16 @@ import mmap
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from django.conf import settings
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
-READ_BYTES = 4 * 1024 * 1024  # read per step of a drain (whole lines of it are taken)
+# Read per step of a drain. A file is MAX_FILE_BYTES long from the start and zeros past what was
+# written, and every step copies what it reads: a step of 4 MiB copied ~60 MiB of zeros per
+# drain, a burst that cost the web processes beside the worker (docs/serving.md, "Stalls").
+READ_BYTES = 256 * 1024
 SUFFIX = ".events"
 
 
@@ -191,24 +194,46 @@ def _drain_file(path: Path, store: Store, forget: Callable[[str], None], batch_s
     inserted = 0
     offset = _offset_read(path)
     gone = _writer_gone(path)  # before reading: a gone writer appends nothing more
-    with path.open("rb") as source:
-        source.seek(offset)
-        while chunk := _written(source.read(READ_BYTES)):
-            whole = chunk[: chunk.rfind(b"\n") + 1]
-            if not whole:
-                break  # a line not yet complete (or never to be: its writer died mid-line)
-            lines = whole.splitlines(keepends=True)
-            for start in range(0, len(lines), batch_size):
-                batch = lines[start : start + batch_size]
-                inserted += store(path.name, offset, batch)
-                offset += sum(map(len, batch))
-                _offset_write(path, offset)  # after the commit: a kill before it redoes them
-            source.seek(offset)
+    with path.open("rb", buffering=0) as source:
+        for batch in _batches(_whole_lines_written(source.fileno(), offset), batch_size):
+            inserted += store(path.name, offset, batch)
+            offset += sum(map(len, batch))
+            _offset_write(path, offset)  # after the commit: a kill before it redoes them
     if gone:
         path.unlink()
         _offset_path(path).unlink(missing_ok=True)
         forget(path.name)
     return inserted
+
+
+def _whole_lines_written(fd: int, offset: int) -> Iterator[bytes]:
+    """What was written to the file from `offset` on, READ_BYTES or so at a time, cut after a
+    newline: a last line without its newline is not complete (or never will be: its writer
+    died mid-line) and is left out. Stops at the first NUL or the file's end."""
+    tail = b""
+    while True:
+        chunk = os.pread(fd, READ_BYTES, offset)
+        written = _written(chunk)
+        offset += len(written)
+        data = tail + written
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            yield data[:cut]
+        tail = data[cut:]
+        if len(written) < READ_BYTES:  # a NUL (the end of what was written) or the file's end
+            return
+
+
+def _batches(chunks: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
+    """The chunks' lines (each with its newline), `size` at a time."""
+    lines: list[bytes] = []
+    for chunk in chunks:
+        lines.extend(chunk.splitlines(keepends=True))
+        while len(lines) >= size:
+            yield lines[:size]
+            del lines[:size]
+    if lines:
+        yield lines
 
 
 def inbox_backlog() -> tuple[int, bytes | None]:
@@ -220,16 +245,11 @@ def inbox_backlog() -> tuple[int, bytes | None]:
     for path in _files(folder):
         try:
             offset = _offset_read(path)
-            with path.open("rb") as source:
-                source.seek(offset)
-                rest = b""
-                while chunk := source.read(READ_BYTES):
-                    rest += _written(chunk)
-                    if b"\0" in chunk:
-                        break
+            with path.open("rb", buffering=0) as source:
+                rest = b"".join(_whole_lines_written(source.fileno(), offset))
         except FileNotFoundError:  # drained and deleted meanwhile
             continue
-        lines = rest[: rest.rfind(b"\n") + 1].splitlines()
+        lines = rest.splitlines()
         waiting += len(lines)
         if oldest is None and lines:
             oldest = lines[0]

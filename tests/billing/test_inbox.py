@@ -196,6 +196,29 @@ def test_a_line_being_written_is_taken_only_once_every_byte_of_it_is_there(tenan
     assert events_stored(tenant=tenant) == 2
 
 
+def test_a_drain_reads_only_what_was_written_in_steps_and_lines_across_steps_are_whole(
+    tenant, settings, monkeypatch
+):
+    # Steps shorter than a line, so that every line is cut by a step's end; batches of 3 lines,
+    # so that batches start and end inside steps.
+    monkeypatch.setattr(inbox, "READ_BYTES", 64)
+    lines = [event(tenant, f"s{i}") + b"\n" for i in range(10)]
+    path, holder = held_file(settings, b"".join(lines), size=64 * 1024)
+    reads = []
+    pread = inbox.os.pread
+    monkeypatch.setattr(inbox.os, "pread", lambda *a: reads.append(a[1]) or pread(*a))
+    try:
+        assert inbox.inbox_backlog() == (10, lines[0].rstrip(b"\n"))
+        reads.clear()
+        assert drain_usage_inbox(batch_size=3) == 10
+    finally:
+        holder.close()
+    assert events_stored(tenant=tenant) == 10
+    # What was written, and one step past it: not the zeros after it.
+    assert sum(reads) <= len(b"".join(lines)) + 64
+    assert int(inbox._offset_path(path).read_text()) == len(b"".join(lines))
+
+
 def test_a_writer_cuts_the_file_it_leaves_to_what_it_wrote(tenant, settings, monkeypatch):
     monkeypatch.setattr(inbox, "MAX_FILE_BYTES", 1000)
     lines = [event(tenant, f"c{i}") + b"\n" for i in range(12)]
