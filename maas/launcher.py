@@ -13,13 +13,15 @@ Each `NAME: command` line of the Procfile is run with `sh -c` in a process group
 SIGTERM (their graceful stop) and, after STOP_SECONDS, their process groups get SIGKILL. The exit
 status is the first exited process's, or 0 after a signal.
 
-The processes run at nice `MAAS_LAUNCHER_NICE` (19 embedded, 0 with Redis: maas.settings says
-why): `nice` for each thread, and on a Linux kernel that groups processes by session
+The `web` process runs at nice `MAAS_LAUNCHER_NICE` (19 embedded, 0 with Redis: maas.settings
+says why) and the others (the worker, beat) at `MAAS_LAUNCHER_WORKER_NICE` (19), or the web's if
+that is higher: `nice` for each thread, and on a Linux kernel that groups processes by session
 (autogroup, where a session's whole CPU weight is its group's, whatever its threads' nice), the
-nice of each process's session. They keep their shares among themselves and give way to
-everything else on the host when the CPU is short: the kernel's network work (ksoftirqd) and
-clients. Measured under load (docs/serving.md, "Stalls"), the web processes' session otherwise
-kept a client waiting for a core up to ~28 ms and ksoftirqd up to ~38 ms.
+nice of each process's session. They give way to everything else on the host when the CPU is
+short: the kernel's network work (ksoftirqd) and clients; and the worker and beat give way to
+the web processes. Measured under load (docs/serving.md, "Stalls"), the web processes' session
+otherwise kept a client waiting for a core up to ~28 ms and ksoftirqd up to ~38 ms, and the
+worker's usage drain every 5 s, at the web processes' weight, showed in their p99.
 """
 
 import contextlib
@@ -30,6 +32,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+WEB = "web"  # the Procfile's name for the web processes
 
 # How long a graceful stop may take before SIGKILL (a worker finishing a job step, a long poll).
 STOP_SECONDS = 30.0
@@ -105,8 +109,13 @@ def run(procfile: Path, names: list[str]) -> int:
     signal.signal(signal.SIGINT, lambda signum, frame: stopping.append(signum))
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
     children: dict[str, subprocess.Popen] = {}
-    _niced(settings.MAAS_LAUNCHER_NICE)  # inherited by each process started below
-    for name, command in chosen.items():
+    # Web first: this process takes on each nice in turn and passes it on to what it starts,
+    # and a nice once raised cannot be lowered again without privileges.
+    for name, command in sorted(chosen.items(), key=lambda item: item[0] != WEB):
+        nice = settings.MAAS_LAUNCHER_NICE
+        if name != WEB:
+            nice = max(nice, settings.MAAS_LAUNCHER_WORKER_NICE)
+        _niced(nice)  # inherited by the process started next
         print(f"maas.launcher: starting {name}: {command}", file=sys.stderr, flush=True)
         # A group of its own: a terminal's Ctrl-C reaches the launcher only, which stops each
         # process with SIGTERM, the one signal all of them take as a graceful stop.
@@ -114,7 +123,7 @@ def run(procfile: Path, names: list[str]) -> int:
         children[name] = subprocess.Popen(  # noqa: S603 (the operator's own Procfile)
             ["/bin/sh", "-c", script], start_new_session=True
         )
-        _session_niced(children[name].pid, settings.MAAS_LAUNCHER_NICE)
+        _session_niced(children[name].pid, nice)
     status = 0
     while not stopping:
         exited = [(name, child) for name, child in children.items() if child.poll() is not None]

@@ -284,6 +284,12 @@ MAAS_WEB_GRACEFUL_SECONDS = env.int("MAAS_WEB_GRACEFUL_SECONDS", default=65)
 # share what is left as before. Embedded only by default: with Redis, where every request waits
 # for its answer, a low weight delays each wake-up and cost ~15 % of throughput (docs/serving.md).
 MAAS_LAUNCHER_NICE = env.int("MAAS_LAUNCHER_NICE", default=0 if REDIS_URL else 19)
+# ... and every process but `web` (the worker and beat) at this one, or MAAS_LAUNCHER_NICE if
+# that is higher: the usage drain, the rollups and training give the CPU to the web processes
+# first. Their periodic work every 5 s, at the web processes' weight, took a core for tens of
+# milliseconds and showed in the predictions' p99 (docs/serving.md, "Stalls"). Training jobs are
+# billed CPU seconds, which a lower priority does not change.
+MAAS_LAUNCHER_WORKER_NICE = env.int("MAAS_LAUNCHER_WORKER_NICE", default=19)
 
 # --- training ---------------------------------------------------------------------------------
 # Set when workers consume the training_gpu queue; Keras jobs of at least MAAS_GPU_MIN_WORK

@@ -103,6 +103,11 @@ def test_a_process_that_ignores_sigterm_is_killed_after_the_grace(tmp_path, monk
     procfile = tmp_path / "Procfile"
     procfile.write_text("stubborn: trap '' TERM; echo stubborn $$; while :; do sleep 0.1; done\n")
     monkeypatch.setattr(launcher, "STOP_SECONDS", 0.5)
+    from maas import settings
+
+    # In this process: at nice 0 it leaves the test run's own priority as it is.
+    monkeypatch.setattr(settings, "MAAS_LAUNCHER_NICE", 0)
+    monkeypatch.setattr(settings, "MAAS_LAUNCHER_WORKER_NICE", 0)
     # In this process, so the shorter grace applies: a signal after start stops the loop.
     import threading
 
@@ -118,31 +123,41 @@ def test_a_process_that_ignores_sigterm_is_killed_after_the_grace(tmp_path, monk
 
 
 @pytest.mark.parametrize(
-    ("environment", "nice"),
+    ("environment", "web_nice", "other_nice"),
     [
-        ({"MAAS_LAUNCHER_NICE": "7"}, 7),
-        ({"MAAS_LAUNCHER_NICE": "0"}, 0),
-        ({}, 19),  # embedded: the default
-        ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, 0),  # with Redis: the default
+        ({"MAAS_LAUNCHER_NICE": "7"}, 7, 19),
+        ({"MAAS_LAUNCHER_NICE": "0"}, 0, 19),
+        ({}, 19, 19),  # embedded: the defaults
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, 0, 19),  # with Redis: the defaults
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0", "MAAS_LAUNCHER_WORKER_NICE": "0"}, 0, 0),
+        ({"MAAS_LAUNCHER_WORKER_NICE": "5"}, 19, 19),  # never above the web processes
     ],
 )
 def test_processes_run_at_the_nice_set_and_so_do_their_sessions(
-    tmp_path, monkeypatch, environment, nice
+    tmp_path, monkeypatch, environment, web_nice, other_nice
 ):
-    """MAAS_LAUNCHER_NICE: each process at that nice, and where the kernel weighs sessions as
-    groups (autogroup), its session too; 0 leaves them as the launcher was."""
-    monkeypatch.delenv("MAAS_LAUNCHER_NICE", raising=False)
+    """MAAS_LAUNCHER_NICE for `web`, MAAS_LAUNCHER_WORKER_NICE (or the web's, if higher) for the
+    others: each process at that nice, and where the kernel weighs sessions as groups
+    (autogroup), its session too; 0 leaves them as the launcher was."""
+    for name in ("MAAS_LAUNCHER_NICE", "MAAS_LAUNCHER_WORKER_NICE"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("REDIS_URL", "")
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    expected = nice or os.getpriority(os.PRIO_PROCESS, 0)
     procfile = tmp_path / "Procfile"
-    # The session's nice is set just after its process starts: read a moment later.
-    procfile.write_text("a: sleep 0.5; echo nice $(nice); cat /proc/self/autogroup || true\n")
+    # The session's nice is set just after its process starts: read a moment later. `other`
+    # is listed first and ends first (then the launcher stops web): web still starts first.
+    report = "sleep 0.5; echo {0} nice $(nice); echo {0} $(cat /proc/self/autogroup || true)"
+    procfile.write_text(f"other: {report.format('other')}\nweb: {report.format('web')}; sleep 5\n")
     out = tmp_path / "out"
     assert launch(procfile, out).wait(timeout=30) == 0
     text = out.read_text()
-    assert f"nice {expected}\n" in text
+    assert text.index("starting web") < text.index("starting other"), text
     autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled")
-    if autogroup.exists() and autogroup.read_text().strip() == "1":
-        assert re.search(rf"^/autogroup-\d+ nice {nice}$", text, re.M), text
+    grouped = autogroup.exists() and autogroup.read_text().strip() == "1"
+    for name, nice in (("web", web_nice), ("other", other_nice)):
+        # A nice is only ever raised: a launcher started at a higher one keeps it.
+        expected = max(nice, os.getpriority(os.PRIO_PROCESS, 0))
+        assert f"{name} nice {expected}\n" in text, text
+        if grouped:
+            assert re.search(rf"^{name} /autogroup-\d+ nice {nice}$", text, re.M), text
