@@ -6,17 +6,17 @@ their own and read the reply. A connection is never shared across a fork (gunico
 fork after import): a new process opens its own. Scripts go by EVALSHA and are loaded on first
 use (or after Redis restarted).
 
-A command can also be sent now and its reply read later (`redis_send`): a round trip costs
-~90 µs of waiting on this machine, and the predict path sends its rate-limit count when the
-request arrives and reads the answer after the model has run. Replies come back in order, so
-any later call first reads every reply still due on the connection.
+Each call waits for its reply. The predict path makes one, after the model has run: the
+rate-limit count, the cache generation and the usage event in one script (maas.ratelimit;
+before, the count was sent on arrival and read after the model, and the event was a second
+command: docs/serving.md, "One Redis command per prediction"). Parking the request on the
+reply, so that the process serves others meanwhile, was measured and not kept: it lengthened
+the tail (docs/serving.md, "Stalls").
 """
 
 import hashlib
 import os
 import threading
-from collections import deque
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -37,73 +37,8 @@ def _connection():
     conn = getattr(_local, "conn", None)
     if conn is None or _local.pid != os.getpid():
         conn = redis_client().connection_pool.make_connection()
-        _local.conn, _local.pid, _local.due = conn, os.getpid(), deque()
+        _local.conn, _local.pid = conn, os.getpid()
     return conn
-
-
-def _drop_connection(error: Exception) -> None:
-    conn = getattr(_local, "conn", None)
-    if conn is not None:
-        conn.disconnect()
-    for reply in getattr(_local, "due", ()):
-        reply.fail(error)
-    _local.conn, _local.due = None, deque()
-
-
-class RedisReply:
-    """The reply to a command sent with `redis_send`, read from the connection when asked for."""
-
-    __slots__ = ("_done", "_error", "_value")
-
-    def __init__(self) -> None:
-        self._done, self._value, self._error = False, None, None
-
-    def fail(self, error: Exception) -> None:
-        self._done, self._error = True, error
-
-    def result(self) -> Any:
-        if not self._done:
-            _read_through(self)
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-
-def _read_through(target: RedisReply | None) -> None:
-    """Reads the replies due on this thread's connection, in order, up to `target` (all of them
-    when None)."""
-    import redis
-
-    due: deque = getattr(_local, "due", deque())
-    while due:
-        reply = due.popleft()
-        try:
-            reply._value = _local.conn.read_response()
-            reply._done = True
-        except redis.ResponseError as exc:  # a reply, read whole: the connection is in step
-            reply.fail(exc)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            reply.fail(exc)
-            _drop_connection(exc)
-            return
-        if reply is target:
-            return
-
-
-def redis_send(*command: Any) -> RedisReply:
-    """Sends one command; its reply is read by `.result()` (or by the next call)."""
-    import redis
-
-    reply = RedisReply()
-    conn = _connection()
-    try:
-        conn.send_command(*command)
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
-        reply.fail(exc)
-        _drop_connection(exc)
-        return reply
-    _local.due.append(reply)
-    return reply
 
 
 def redis_call(*command: Any) -> Any:
@@ -114,14 +49,13 @@ def redis_call(*command: Any) -> Any:
     import redis
 
     for attempt in range(2):
-        _connection()  # after a fork: this process's own connection, with no replies due
-        _read_through(None)
-        conn = _connection()  # reading may have found the connection broken and dropped it
+        conn = _connection()
         try:
             conn.send_command(*command)
             return conn.read_response()
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            _drop_connection(exc)
+        except (redis.ConnectionError, redis.TimeoutError):
+            conn.disconnect()
+            _local.conn = None
             if attempt == 1:
                 raise
     raise RuntimeError("unreachable")
@@ -143,18 +77,3 @@ class RedisScript:
         except redis.exceptions.NoScriptError:  # first use, or Redis restarted
             redis_client().script_load(self.source)
             return redis_call("EVALSHA", self.sha, self.keys, *keys_and_args)
-
-    def send(self, *keys_and_args: Any) -> Callable[[], Any]:
-        """Sends a call now; returns a function that gives its result (running the script again,
-        in step, if the early send met a Redis without it or a broken connection)."""
-        import redis
-
-        reply = redis_send("EVALSHA", self.sha, self.keys, *keys_and_args)
-
-        def result() -> Any:
-            try:
-                return reply.result()
-            except (redis.exceptions.NoScriptError, redis.ConnectionError, redis.TimeoutError):
-                return self(*keys_and_args)
-
-        return result
