@@ -54,6 +54,16 @@ def assert_error(response, status: int, error_type: str, code: str | None = None
     return error
 
 
+def rate_limit_window_ahead(seconds: float = 5) -> None:
+    """Waits for the next rate-limit window (a minute) if fewer than `seconds` are left of this
+    one: a test that reads counts over several requests sees them start again otherwise."""
+    from maas.ratelimit import WINDOW_SECONDS
+
+    left = WINDOW_SECONDS - time.time() % WINDOW_SECONDS
+    if left < seconds:
+        time.sleep(left + 0.1)
+
+
 def dead_worker() -> str:
     """A worker name (host:pid) of a process on this host that has ended."""
     import socket

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from tenants.models import ApiKey
-from tests.helpers import assert_error
+from tests.helpers import assert_error, rate_limit_window_ahead
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,6 +68,7 @@ def test_pagination_to_the_end_over_http(http):
 
 def test_rate_limit_over_http(http):
     api = http(new_tenant("Acme", "--requests-per-minute", "5")["api_key"])
+    rate_limit_window_ahead()
     statuses = [api.get("/v1/tenant").status_code for _ in range(6)]
     assert statuses == [200] * 5 + [429]
     limited = api.get("/v1/tenant")
